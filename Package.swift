@@ -1,0 +1,97 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Strict, explicit code everywhere: Swift 6 language mode (complete concurrency checking) plus the
+// upcoming features that make dependencies and existentials visible at the use site.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "accord",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "accord", targets: ["accord"]),
+        .executable(name: "accord-bench", targets: ["accord-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // The system C libraries: Debian's libsqlite3-dev and libpq-dev.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Exact time: instants in microseconds, calendar dates. Shared by the domain and the store.
+        .target(
+            name: "AccordTime",
+            swiftSettings: strict
+        ),
+
+        // The pure domain core: no I/O, no database, no HTTP.
+        .target(
+            name: "AccordDomain",
+            dependencies: ["AccordTime"],
+            swiftSettings: strict
+        ),
+
+        // The append-only, hash-chained event log on SQLite and PostgreSQL.
+        .target(
+            name: "AccordEventStore",
+            dependencies: [
+                "AccordTime",
+                "CSQLite",
+                "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "accord",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "accord-bench",
+            dependencies: [
+                "AccordEventStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(
+            name: "AccordDomainTests",
+            dependencies: [
+                "AccordDomain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordEventStoreTests",
+            dependencies: ["AccordEventStore"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Accord: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accord",
+        abstract: "Multi-party consensus and approval tracking.",
+        subcommands: []
+    )
+}
