@@ -1,0 +1,164 @@
+/// A rule changing status on an effective date, and what made it change.
+public struct RuleTransition: Hashable, Sendable, Codable {
+    public var rule: RuleID
+    public var from: RuleStatus?
+    public var to: RuleStatus
+    public var at: Instant
+    public var cause: DecidingEntry
+    public var headline: String
+}
+
+/// A process evaluated "as of" a date, with what was known at the cut-off the state was folded with.
+public struct ProcessEvaluation: Hashable, Sendable, Codable {
+    public var process: ProcessID
+    public var title: String
+    public var asOf: Instant
+    public var decision: RuleID
+    /// Every rule, in the template's order.
+    public var results: [RuleResult]
+    /// Status changes over effective time up to `asOf`: "when was unanimity reached, and by whose step?"
+    public var transitions: [RuleTransition]
+
+    public var decisionResult: RuleResult? { results.first { $0.rule == decision } }
+
+    public func result(_ rule: RuleID) -> RuleResult? { results.first { $0.rule == rule } }
+
+    /// The form a dependent process reads this one's outcome in.
+    public var dependencyTimeline: DependencyTimeline {
+        var rules: [RuleID: [DependencyTimeline.Point]] = [:]
+        for t in transitions { rules[t.rule, default: []].append(.init(at: t.at, status: t.to)) }
+        for r in results where rules[r.rule] == nil { rules[r.rule] = [] }
+        return DependencyTimeline(process: process, title: title, decision: decision, rules: rules)
+    }
+}
+
+public enum ProcessEvaluator {
+    /// Evaluates every rule of `process` as of `asOf`, and the history of each rule's status up to then.
+    /// `process` and `registry` must already be folded with the wanted knowledge cut-off ("as known at").
+    public static func evaluate(
+        _ process: ProcessState, registry: Registry, asOf: Instant, dependencies: [ProcessID: DependencyTimeline] = [:]
+    ) -> ProcessEvaluation {
+        let causes = CauseIndex(process: process, registry: registry)
+        var pending = Set(candidateInstants(process, registry: registry, dependencies: dependencies).filter { $0 <= asOf })
+        var visited = Set<Instant>()
+        var previous: [RuleID: RuleResult] = [:]
+        var transitions: [RuleTransition] = []
+        while let t = pending.subtracting(visited).min() {
+            visited.insert(t)
+            let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: t), dependencies: dependencies).evaluateAll()
+            for result in results {
+                if previous[result.rule]?.status != result.status {
+                    transitions.append(RuleTransition(rule: result.rule, from: previous[result.rule]?.status, to: result.status, at: t,
+                                                      cause: causes.cause(at: t, rule: result), headline: result.headline))
+                }
+                previous[result.rule] = result
+                // Dates a rule foresees (an entry into force, a deadline) are instants at which it may change.
+                if let expected = result.expectedAt, expected > t, expected <= asOf { pending.insert(expected) }
+            }
+        }
+        var results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: asOf), dependencies: dependencies).evaluateAll()
+        for index in results.indices {
+            let last = transitions.last { $0.rule == results[index].rule }
+            if let last, last.to == results[index].status {
+                results[index].since = last.at
+                results[index].decidedBy = last.cause
+            }
+        }
+        return ProcessEvaluation(process: process.id, title: process.title, asOf: asOf, decision: process.definition.decision,
+                                 results: results, transitions: transitions)
+    }
+
+    /// Every effective instant at which a rule's status could change.
+    static func candidateInstants(_ process: ProcessState, registry: Registry, dependencies: [ProcessID: DependencyTimeline]) -> [Instant] {
+        var instants: [Instant] = [process.openedAt]
+        for step in process.steps.values where step.isActive {
+            instants.append(step.effectiveAt)
+            if let end = step.current.content.details?.parliamentary?.mandate?.endDate {
+                instants.append(Instant(startOf: end.adding(days: 1)))
+            }
+        }
+        instants += process.ballots.values.filter(\.isActive).map(\.effectiveAt)
+        for history in process.deadlines.values {
+            for change in history.changes where !change.retracted {
+                instants.append(change.effectiveAt)
+                instants.append(change.value.at)
+            }
+        }
+        instants += process.closures.filter(\.isActive).map(\.effectiveAt)
+        var weightSources: [WeightSource] = []
+        for rule in process.definition.rules {
+            switch rule.condition {
+            case .qualifiedMajority(let r): weightSources.append(r.weights)
+            case .constructiveAbstention(let r): weightSources.append(r.weights)
+            default: break
+            }
+        }
+        instants += registry.changeInstants(bodies: process.electorateBody.map { [$0] } ?? [], weights: weightSources)
+        for rule in process.definition.rules {
+            if case .dependency(let d) = rule.condition { instants += dependencies[d.process]?.changeInstants ?? [] }
+        }
+        return instants
+    }
+}
+
+/// Describes what happened at an effective instant, for "decided by".
+struct CauseIndex {
+    let process: ProcessState
+    let registry: Registry
+
+    func cause(at t: Instant, rule: RuleResult) -> DecidingEntry {
+        let steps = process.steps.values.filter { $0.isActive && $0.effectiveAt == t }.sorted { $0.position < $1.position }
+        let ballots = process.ballots.values.filter { $0.isActive && $0.effectiveAt == t }.sorted { $0.position < $1.position }
+        // Prefer an entry of a party the rule names, then the latest entry at that instant.
+        let named = Set(rule.blockers.compactMap(\.party))
+        if let step = steps.last(where: { named.contains($0.current.content.party) }) ?? steps.last,
+           ballots.last.map({ $0.position < step.position }) ?? true {
+            let c = step.current.content
+            return DecidingEntry(entry: step.id, party: c.party,
+                                 summary: "\(c.party): \(process.definition.stage(c.stage)?.label ?? c.stage.rawValue)",
+                                 position: step.current.recorded.position)
+        }
+        if let ballot = ballots.last {
+            let summary: String
+            switch ballot.current.content {
+            case .cast(let b): summary = "\(b.party) \(b.position.label)"
+            case .withdrawn(let party, _): summary = "\(party) withdrew its position"
+            }
+            return DecidingEntry(entry: ballot.id, party: ballot.current.content.party, summary: summary, position: ballot.current.recorded.position)
+        }
+        for history in process.deadlines.values {
+            let def = process.definition.deadline(history.id)?.label ?? history.id.rawValue
+            if let change = history.changes.first(where: { !$0.retracted && $0.value.at == t && history.value(asOf: t)?.entry == $0.entry }) {
+                return DecidingEntry(entry: change.entry, summary: "\(def) passed (\(change.value.display))", position: change.recorded.position)
+            }
+            if let change = history.changes.first(where: { !$0.retracted && $0.effectiveAt == t }) {
+                return DecidingEntry(entry: change.entry, summary: "\(def) \(change.isExtension ? "extended to" : "set for") \(change.value.display)",
+                                     position: change.recorded.position)
+            }
+        }
+        if let closure = process.closures.first(where: { $0.isActive && $0.effectiveAt == t }) {
+            return DecidingEntry(entry: closure.id, summary: "process closed", position: closure.original.recorded.position)
+        }
+        if let body = process.electorateBody.flatMap({ registry.bodies[$0] }) {
+            if let joined = body.periods.first(where: { $0.joined == t }) {
+                return DecidingEntry(party: joined.party, summary: "\(joined.party) joined \(body.name)")
+            }
+            if let left = body.periods.first(where: { $0.left == t }) {
+                return DecidingEntry(party: left.party, summary: "\(left.party) left \(body.name)")
+            }
+        }
+        for step in process.steps.values where step.isActive {
+            if let end = step.current.content.details?.parliamentary?.mandate?.endDate, Instant(startOf: end.adding(days: 1)) == t {
+                return DecidingEntry(entry: step.id, party: step.current.content.party,
+                                     summary: "\(step.current.content.party): parliamentary mandate ended on \(end)")
+            }
+        }
+        if rule.expectedAt == t {
+            return DecidingEntry(summary: "date reached: \(t.utcDate)")
+        }
+        if t == process.openedAt {
+            return DecidingEntry(entry: process.opened.event, summary: "process opened", position: process.opened.position)
+        }
+        return DecidingEntry(summary: "reference data changed on \(t.utcDate)")
+    }
+}

@@ -1,0 +1,175 @@
+/// A stage a party holds on a date, since when, and by which entry.
+public struct HeldStage: Hashable, Sendable {
+    public var since: Instant
+    public var entry: EntryID
+}
+
+/// One party's standing in a process on one date.
+public struct PartyStanding: Hashable, Sendable {
+    public var party: PartyCode
+    /// Its steps effective on or before the date, in effective order.
+    public var steps: [StepEntry] = []
+    public var held: [StageID: HeldStage] = [:]
+    /// Parliamentary approvals whose mandate ended, with the last day they covered.
+    public var expired: [StageID: CivilDate] = [:]
+    public var pledge: PledgeDetails?
+    public var pledgeEntry: EntryID?
+    public var deployedTroops: Int64 = 0
+    public var mandate: Mandate?
+    /// The standing ballot position (nil: none stated, or withdrawn).
+    public var ballot: BallotContent?
+    public var ballotEntry: EntryID?
+    /// Reached a terminal negative outcome (a final refusal): out of the process for good.
+    public var isOut = false
+
+    public init(party: PartyCode) { self.party = party }
+
+    public var current: StepEntry? { steps.last }
+    public var currentStage: StageID? { current?.current.content.stage }
+
+    public func holds(_ stage: StageID) -> Bool { held[stage] != nil }
+}
+
+/// A process as it stood on one date (`asOf`), given what was known: the basis every rule is evaluated on.
+public struct ProcessSnapshot: Sendable {
+    public let asOf: Instant
+    public let process: ProcessState
+    public let registry: Registry
+    /// The electorate of the template on this date (members who joined count from the day they joined).
+    public let electorate: [PartyCode]
+    public let standings: [PartyCode: PartyStanding]
+    /// When the process closed, if it had by this date.
+    public let closedAt: Instant?
+    public let deadlines: [DeadlineID: DeadlineHistory.Change]
+
+    public init(process: ProcessState, registry: Registry, asOf: Instant) {
+        self.asOf = asOf
+        self.process = process
+        self.registry = registry
+        let closedAt = process.closedAt(asOf: asOf)
+        self.closedAt = closedAt
+        // A closed process keeps the electorate it closed with: later joins and leaves do not reopen it.
+        self.electorate = process.electorate(asOf: closedAt.map { min($0, asOf) } ?? asOf, registry: registry)
+        let template = process.definition
+
+        var standings: [PartyCode: PartyStanding] = [:]
+        for entry in process.orderedSteps where entry.effectiveAt <= asOf {
+            let content = entry.current.content
+            var standing = standings[content.party] ?? PartyStanding(party: content.party)
+            standing.steps.append(entry)
+            Self.apply(entry, to: &standing, template: template)
+            standings[content.party] = standing
+        }
+        // A parliamentary approval lapses after the last day its mandate covers.
+        for (party, var standing) in standings {
+            for stage in standing.held.keys {
+                guard template.stage(stage)?.kind == .parliamentary,
+                      let step = standing.steps.last(where: { $0.current.content.stage == stage }),
+                      let end = step.current.content.details?.parliamentary?.mandate?.endDate,
+                      asOf >= Instant(startOf: end.adding(days: 1))
+                else { continue }
+                standing.held[stage] = nil
+                standing.expired[stage] = end
+                standing.mandate = nil
+            }
+            standings[party] = standing
+        }
+        // Ballots stand as they were when the vote closed.
+        let ballotCutoff = closedAt.map { min($0, asOf) } ?? asOf
+        for entry in process.orderedBallots where entry.effectiveAt <= ballotCutoff {
+            let change = entry.current.content
+            var standing = standings[change.party] ?? PartyStanding(party: change.party)
+            switch change {
+            case .cast(let ballot):
+                standing.ballot = ballot
+                standing.ballotEntry = entry.id
+            case .withdrawn:
+                standing.ballot = nil
+                standing.ballotEntry = entry.id
+            }
+            standings[change.party] = standing
+        }
+        self.standings = standings
+
+        var deadlines: [DeadlineID: DeadlineHistory.Change] = [:]
+        for (id, history) in process.deadlines {
+            if let change = history.value(asOf: asOf) { deadlines[id] = change }
+        }
+        self.deadlines = deadlines
+    }
+
+    /// Folds one step into a party's standing: progress adds the stage and what it implies; a negative outcome
+    /// takes away what it negates.
+    static func apply(_ entry: StepEntry, to standing: inout PartyStanding, template: ProcessTemplate) {
+        let content = entry.current.content
+        guard let stage = template.stage(content.stage) else { return }
+        let since = HeldStage(since: entry.effectiveAt, entry: entry.id)
+        switch stage.outcome {
+        case .progress:
+            for (id, _) in standing.held where template.stage(id)?.outcome == .negative {
+                standing.held[id] = nil
+            }
+            for id in template.impliedStages(of: stage.id) where standing.held[id] == nil {
+                standing.held[id] = since
+            }
+            standing.expired[stage.id] = nil
+        case .negative:
+            for id in template.negatedStages(of: stage.id) { standing.held[id] = nil }
+            standing.held[stage.id] = since
+            if stage.terminal { standing.isOut = true }
+        }
+        switch stage.kind {
+        case .pledge:
+            if let pledge = content.details?.pledge {
+                standing.pledge = pledge
+                standing.pledgeEntry = entry.id
+            }
+        case .deployment:
+            if let deployment = content.details?.deployment { standing.deployedTroops = deployment.troopsDeployed }
+        case .withdrawal:
+            if let withdrawn = content.details?.withdrawal?.troopsWithdrawn {
+                standing.deployedTroops = max(0, standing.deployedTroops - withdrawn)
+            } else {
+                standing.deployedTroops = 0
+            }
+        case .parliamentary:
+            if stage.outcome == .progress { standing.mandate = content.details?.parliamentary?.mandate }
+        case .plain:
+            break
+        }
+        // A negative outcome that takes the pledge away ends it (a withdrawal, a refusal).
+        if stage.outcome == .negative,
+           let pledgeStage = template.stages.first(where: { $0.kind == .pledge })?.id,
+           template.negatedStages(of: stage.id).contains(pledgeStage) {
+            standing.pledge = nil
+            standing.pledgeEntry = nil
+        }
+        if stage.outcome == .negative, template.negatedStages(of: stage.id).contains(where: { template.stage($0)?.kind == .parliamentary }) {
+            standing.mandate = nil
+        }
+    }
+
+    public func standing(of party: PartyCode) -> PartyStanding {
+        standings[party] ?? PartyStanding(party: party)
+    }
+
+    public var isClosed: Bool { closedAt != nil }
+
+    /// The electorate of a vote: those who do not take part (opted out) leave it for this vote.
+    public var ballotElectorate: [PartyCode] {
+        electorate.filter { standing(of: $0).ballot?.position != .notParticipating }
+    }
+
+    /// Whether every member of the vote's electorate has stated a position.
+    public var allPositionsIn: Bool {
+        ballotElectorate.allSatisfy { standing(of: $0).ballot != nil }
+    }
+
+    public func stageLabel(_ id: StageID) -> String {
+        process.definition.stage(id)?.label ?? id.rawValue
+    }
+
+    public func partyName(_ code: PartyCode) -> String {
+        registry.parties[code]?.name ?? code.rawValue
+    }
+}
