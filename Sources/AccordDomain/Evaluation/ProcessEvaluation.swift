@@ -68,8 +68,19 @@ public enum ProcessEvaluator {
                                  results: results, transitions: transitions)
     }
 
+    /// The first instant after `asOf` at which the evaluation could change without anything new being recorded
+    /// (a deadline, an entry into force, a mandate's end, a back-dated or future-effective change): results
+    /// computed at `asOf` hold until then.
+    public static func nextChange(after asOf: Instant, of evaluation: ProcessEvaluation, process: ProcessState, registry: Registry,
+                                  dependencies: [ProcessID: DependencyTimeline] = [:]) -> Instant {
+        var next = Instant.distantFuture
+        for t in candidateInstants(process, registry: registry, dependencies: dependencies) where t > asOf && t < next { next = t }
+        for r in evaluation.results { if let t = r.expectedAt, t > asOf, t < next { next = t } }
+        return next
+    }
+
     /// Every effective instant at which a rule's status could change.
-    static func candidateInstants(_ process: ProcessState, registry: Registry, dependencies: [ProcessID: DependencyTimeline]) -> [Instant] {
+    public static func candidateInstants(_ process: ProcessState, registry: Registry, dependencies: [ProcessID: DependencyTimeline]) -> [Instant] {
         var instants: [Instant] = [process.openedAt]
         for step in process.steps.values where step.isActive {
             instants.append(step.effectiveAt)

@@ -87,7 +87,7 @@ public struct RuleEvaluator: Sendable {
         let electors = snapshot.electorate
         let label = snapshot.stageLabel(stage)
         guard !electors.isEmpty else {
-            return result(.notApplicable, "no electorate on \(asOf.utcDate)")
+            return result(.notApplicable, "no electorate")
         }
         let reached = electors.filter { snapshot.standing(of: $0).holds(stage) }
         let missing = electors.filter { !snapshot.standing(of: $0).holds(stage) }

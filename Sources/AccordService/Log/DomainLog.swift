@@ -1,0 +1,164 @@
+import AccordDomain
+import AccordEventStore
+import Logging
+
+/// The domain's view of the log, held in memory: every reference event and every process's events, decoded
+/// once. It follows the store (a wake-up, then a read by position), so several server instances on one
+/// PostgreSQL database each see every write. It is a projection like any other: rebuilt from the log at start.
+///
+/// Queries take value copies (copy-on-write) and evaluate outside the actor, so reads never queue behind
+/// each other.
+public actor DomainLog {
+    public let store: any EventStore
+    let logger: Logger
+
+    /// The last log position ingested.
+    public private(set) var position: Int64 = 0
+    private var reference: [DomainEnvelope] = []
+    private var processEvents: [ProcessID: [DomainEnvelope]] = [:]
+    private var currentRegistry = Registry()
+    private var currentProcesses: [ProcessID: ProcessState] = [:]
+    private var waiters: [(position: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    private var follower: Task<Void, Never>?
+    /// Events whose payload could not be decoded: reported by `/readyz` and the logs, never silently dropped.
+    public private(set) var undecodable: [Int64: String] = [:]
+
+    public init(store: any EventStore, logger: Logger = Logger(label: "accord.domain-log")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Reads the log up to its current head.
+    public func catchUp() async throws {
+        while true {
+            let page = try await store.readAll(after: position, limit: 2000)
+            if page.isEmpty { return }
+            ingest(page)
+        }
+    }
+
+    /// Starts following the log in the background.
+    public func startFollowing() {
+        guard follower == nil else { return }
+        follower = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                do {
+                    let after = await self.position
+                    let page = try await self.store.readAll(after: after, limit: 2000)
+                    if page.isEmpty {
+                        await self.store.waitForEvents(after: after, timeout: .seconds(1))
+                    } else {
+                        await self.ingest(page)
+                    }
+                } catch {
+                    self.logger.warning("following the log failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            }
+        }
+    }
+
+    public func stop() {
+        follower?.cancel()
+        follower = nil
+        for waiter in waiters { waiter.continuation.resume() }
+        waiters.removeAll()
+    }
+
+    /// Ingests events in log order; events already seen are skipped, so overlapping reads are harmless.
+    func ingest(_ events: [RecordedEvent]) {
+        for event in events where event.position > position {
+            guard event.position == position + 1 else {
+                // A gap means a page was skipped; the next read starts again from `position`.
+                logger.error("log gap", metadata: ["expected": "\(position + 1)", "found": "\(event.position)"])
+                break
+            }
+            position = event.position
+            do {
+                guard let envelope = try EventCodec.envelope(event) else { continue }
+                apply(envelope)
+            } catch {
+                undecodable[event.position] = "\(event.type): \(error)"
+                logger.error("cannot decode event", metadata: ["position": "\(event.position)", "type": "\(event.type)", "error": "\(error)"])
+            }
+        }
+        if !waiters.isEmpty {
+            let ready = waiters.filter { $0.position <= position }
+            waiters.removeAll { $0.position <= position }
+            for waiter in ready { waiter.continuation.resume() }
+        }
+    }
+
+    private func apply(_ envelope: DomainEnvelope) {
+        switch envelope.event.aggregate {
+        case .process(let id):
+            processEvents[id, default: []].append(envelope)
+            if var state = currentProcesses[id] {
+                state.apply(envelope)
+                currentProcesses[id] = state
+            } else if case .processOpened(let opened) = envelope.event {
+                currentProcesses[id] = ProcessState(opening: envelope, opened)
+            }
+        default:
+            reference.append(envelope)
+            currentRegistry.apply(envelope)
+        }
+    }
+
+    /// Waits until the log has been ingested up to `target` (read-your-writes after an append).
+    public func waitUntil(_ target: Int64) async {
+        if position >= target { return }
+        await withCheckedContinuation { continuation in
+            if position >= target {
+                continuation.resume()
+            } else {
+                waiters.append((target, continuation))
+            }
+        }
+    }
+
+    /// Reads the store's head and waits until it is ingested: the state commands are decided on.
+    public func synchronize() async throws {
+        let head = try await store.headPosition()
+        if head > position { try await catchUp() }
+    }
+
+    public func registry(knownAt cutoff: KnowledgeCutoff = .everything) -> Registry {
+        if cutoff == .everything { return currentRegistry }
+        return Registry(folding: reference, knownAt: cutoff)
+    }
+
+    public func process(_ id: ProcessID, knownAt cutoff: KnowledgeCutoff = .everything) -> ProcessState? {
+        if cutoff == .everything { return currentProcesses[id] }
+        return ProcessState.fold(processEvents[id] ?? [], knownAt: cutoff)
+    }
+
+    public func envelopes(of id: ProcessID) -> [DomainEnvelope] {
+        processEvents[id] ?? []
+    }
+
+    public var processIDs: Set<ProcessID> { Set(currentProcesses.keys) }
+
+    /// Every process as known now (value copies).
+    public var processes: [ProcessState] { Array(currentProcesses.values) }
+
+    /// A consistent view for one query: the registry, the processes and the position they reflect.
+    public func view(knownAt cutoff: KnowledgeCutoff) -> LogView {
+        if cutoff == .everything {
+            return LogView(position: position, registry: currentRegistry, processes: currentProcesses)
+        }
+        var processes: [ProcessID: ProcessState] = [:]
+        for (id, events) in processEvents {
+            if let state = ProcessState.fold(events, knownAt: cutoff) { processes[id] = state }
+        }
+        return LogView(position: position, registry: Registry(folding: reference, knownAt: cutoff), processes: processes)
+    }
+}
+
+/// The registry and the processes as known at one cut-off.
+public struct LogView: Sendable {
+    public var position: Int64
+    public var registry: Registry
+    public var processes: [ProcessID: ProcessState]
+}
