@@ -48,11 +48,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The SQL migrations per engine, embedded in the binary. File names must be unique across the target.
+        .target(
+            name: "AccordSchema",
+            path: "schema",
+            sources: ["AccordSchema.swift"],
+            resources: [.embedInCode("sqlite"), .embedInCode("postgres")],
+            swiftSettings: strict
+        ),
+
         // The append-only, hash-chained event log on SQLite and PostgreSQL.
         .target(
             name: "AccordEventStore",
             dependencies: [
                 "AccordTime",
+                "AccordSchema",
                 "CSQLite",
                 "CLibPQ",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -66,6 +76,7 @@ let package = Package(
             dependencies: [
                 "AccordDomain",
                 "AccordEventStore",
+                "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,6 +86,7 @@ let package = Package(
             name: "accord-bench",
             dependencies: [
                 "AccordEventStore",
+                "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -90,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordEventStoreTests",
-            dependencies: ["AccordEventStore"],
+            dependencies: ["AccordEventStore", "AccordSchema", "AccordTime"],
             swiftSettings: strict
         ),
     ]

@@ -13,6 +13,7 @@ public protocol EventStore: Sendable {
     /// Appends to several streams in one transaction: all events are written, or none. Each stream's expected
     /// version is checked. Re-sending events that were already appended (same ids, same content) returns their
     /// original placements and writes nothing.
+    @discardableResult
     func append(_ appends: [StreamAppend]) async throws -> AppendResult
 
     /// Events of one stream with version ≥ `fromVersion`, in version order, at most `limit`.
@@ -103,10 +104,18 @@ public struct EventStoreLimits: Sendable, Hashable {
                 guard event.schemaVersion >= 1 else {
                     throw .invalidEventType(event.type, reason: "schema version must be 1 or more")
                 }
+                try validateActor(event.actor)
             }
         }
         guard total <= maximumEventsPerAppend else {
             throw .invalidPayload(reason: "an append holds at most \(maximumEventsPerAppend) events; this one has \(total)")
+        }
+    }
+
+    func validateActor(_ actor: EventActor) throws(EventStoreError) {
+        // Both engines must store the same events; PostgreSQL text cannot hold NUL, so neither engine takes it.
+        for field in [actor.id, actor.name] where field.utf8.contains(0) {
+            throw .invalidActor(field.replacingOccurrences(of: "\u{0}", with: "\\0"), reason: "an actor's id and name cannot contain NUL characters")
         }
     }
 

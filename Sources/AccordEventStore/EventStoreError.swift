@@ -10,6 +10,8 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case duplicateEventInAppend(eventId: UUID)
     case invalidStreamName(String, reason: String)
     case invalidEventType(String, reason: String)
+    /// The actor's id or name cannot be stored (e.g. it contains a NUL character, which PostgreSQL text refuses).
+    case invalidActor(String, reason: String)
     case invalidPayload(reason: String)
     case payloadTooLarge(bytes: Int, limit: Int)
     case invalidExpectedVersion(String)
@@ -38,6 +40,8 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             return "invalid stream name '\(name)': \(reason)"
         case let .invalidEventType(type, reason):
             return "invalid event type '\(type)': \(reason)"
+        case let .invalidActor(actor, reason):
+            return "invalid actor '\(actor)': \(reason)"
         case let .invalidPayload(reason):
             return "invalid payload: \(reason)"
         case let .payloadTooLarge(bytes, limit):

@@ -1,0 +1,116 @@
+import Foundation
+
+/// The event log in one SQLite file (WAL mode; durable commits unless `SQLiteOptions.synchronous` is `.normal`).
+///
+/// Appends go through the single writer thread, which takes every queued request into one `BEGIN IMMEDIATE`
+/// transaction (group commit); reads go to a pool of read-only connections. Positions are allocated as head + 1
+/// inside the write transaction, so commit order is position order and readers following positions never skip.
+public final class SQLiteEventStore: EventStore {
+    public let path: String
+    public let limits: EventStoreLimits
+    let sqlite: SQLiteDatabase
+    private let signal: AppendSignal
+
+    public var database: any SQLDatabase { sqlite }
+
+    /// What opening did to the schema.
+    public var migrationReport: MigrationReport { sqlite.migrationReport }
+
+    private init(path: String, limits: EventStoreLimits, sqlite: SQLiteDatabase, signal: AppendSignal) {
+        self.path = path
+        self.limits = limits
+        self.sqlite = sqlite
+        self.signal = signal
+    }
+
+    /// Opens (creating the file and its parent folders if needed) and migrates the database at `path`.
+    public static func open(
+        path: String, options: SQLiteOptions = SQLiteOptions(), clock: any WallClock = SystemWallClock(),
+        limits: EventStoreLimits = EventStoreLimits()
+    ) async throws -> SQLiteEventStore {
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw EventStoreError.unavailable("cannot create the folder \(parent.path): \(error.localizedDescription)")
+        }
+        let signal = AppendSignal()
+        let sqlite = try await SQLiteDatabase(
+            path: path, options: options, appender: SQLiteAppender(clock: clock, signal: signal))
+        let store = SQLiteEventStore(path: path, limits: limits, sqlite: sqlite, signal: signal)
+        do {
+            signal.advance(to: try await store.headPosition())
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    @discardableResult
+    public func append(_ appends: [StreamAppend]) async throws -> AppendResult {
+        try limits.validate(appends)
+        return try await sqlite.append(appends)
+    }
+
+    public func readStream(_ stream: StreamName, fromVersion: Int64, limit: Int) async throws -> [RecordedEvent] {
+        guard limit > 0 else { return [] }
+        return try await sqlite.onReader { connection in
+            let statement = try connection.prepared(EventTable.readStream)
+            defer { statement.reset() }
+            try statement.bind(1, stream.rawValue)
+            try statement.bind(2, max(0, fromVersion))
+            try statement.bind(3, Int64(limit))
+            return try Self.events(from: statement, capacity: limit)
+        }
+    }
+
+    public func streamVersion(_ stream: StreamName) async throws -> Int64? {
+        try await sqlite.onReader { connection in
+            let statement = try connection.prepared(EventTable.streamVersion)
+            defer { statement.reset() }
+            try statement.bind(1, stream.rawValue)
+            guard try statement.step(), !statement.isNull(0) else { return nil }
+            return statement.int64(0)
+        }
+    }
+
+    public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        guard limit > 0 else { return [] }
+        return try await sqlite.onReader { connection in
+            let statement = try connection.prepared(EventTable.readAll)
+            defer { statement.reset() }
+            try statement.bind(1, max(0, position))
+            try statement.bind(2, Int64(limit))
+            return try Self.events(from: statement, capacity: limit)
+        }
+    }
+
+    public func headPosition() async throws -> Int64 {
+        try await sqlite.onReader { connection in
+            let statement = try connection.prepared(EventTable.head)
+            defer { statement.reset() }
+            return try statement.step() ? statement.int64(0) : 0
+        }
+    }
+
+    public func waitForEvents(after position: Int64, timeout: Duration) async {
+        await signal.wait(after: position, timeout: timeout)
+    }
+
+    public func verifyChain(progress: (@Sendable (Int64) -> Void)?) async throws -> ChainVerification {
+        try await walkChain(progress: progress)
+    }
+
+    public func close() async {
+        await sqlite.close()
+        signal.wakeAll()
+    }
+
+    private static func events(from statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(min(capacity, 4_096))
+        while try statement.step() { events.append(try statement.recordedEvent()) }
+        return events
+    }
+}

@@ -1,0 +1,52 @@
+import AccordEventStore
+import Foundation
+import Testing
+
+extension EventStoreContract {
+    @Test("a writer killed with SIGKILL mid-batch leaves whole batches only; the next open is clean", arguments: Backend.allCases)
+    func crashSafety(_ backend: Backend) async throws {
+        guard let accord = AccordBinary.locate() else { return }
+        let database = try await TestDatabase.fresh(backend)
+        let streams = 8
+        let perStream = 500
+        let batchSize = Int64(streams * perStream)
+
+        var batchesBefore: Int64 = 0
+        for round in 1...3 {
+            let child = try accord.start([
+                "store-load", "--database", database.argument, "--batches", "1000", "--streams", "\(streams)",
+                "--events-per-stream", "\(perStream)",
+            ])
+            // Let at least one batch commit, then kill at a random moment of a later one.
+            let started = try await child.waitForLine(within: .seconds(120)) { $0.hasPrefix("committed") }
+            #expect(started, "round \(round): no batch committed; output: \(child.lines.suffix(5))")
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...120)))
+            try await child.kill()
+            let lines = child.lines
+            let committed = Int64(lines.filter { $0.hasPrefix("committed") }.count)
+            let begun = Int64(lines.filter { $0.hasPrefix("begin") }.count)
+
+            let store = try await database.open()
+            let head = try await store.headPosition()
+            #expect(head % batchSize == 0, "round \(round): head \(head) is not a whole number of batches")
+            let batches = head / batchSize - batchesBefore
+            // The batch in flight when the process died is in the log entirely or not at all.
+            #expect(
+                batches == committed || (batches == committed + 1 && begun == committed + 1),
+                "round \(round): \(batches) batches in the log, \(committed) reported committed, \(begun) begun")
+            for index in 0..<streams {
+                #expect(try await store.streamVersion(stream("load-\(index)")) == head / Int64(streams) - 1)
+            }
+            print("[\(backend)] crash round \(round): killed with \(begun) batches begun, \(committed) reported committed, \(batches) in the log")
+            let verification = try await store.verifyChain(progress: nil)
+            #expect(verification.isIntact, "round \(round): \(verification)")
+            if round == 3 {
+                try await store.append(to: stream("after-crash"), expectedVersion: .noStream, events: [proposed()])
+                #expect(try await store.headPosition() == head + 1)
+            }
+            await store.close()
+            batchesBefore = head / batchSize
+        }
+        await database.cleanUp()
+    }
+}
