@@ -53,7 +53,7 @@ let package = Package(
             name: "AccordSchema",
             path: "schema",
             sources: ["AccordSchema.swift"],
-            resources: [.embedInCode("sqlite"), .embedInCode("postgres")],
+            resources: [.embedInCode("sqlite"), .embedInCode("postgres"), .embedInCode("templates"), .embedInCode("reference")],
             swiftSettings: strict
         ),
 
@@ -71,11 +71,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The application core around the domain: commands, queries, accounts, read models, reference data.
+        .target(
+            name: "AccordService",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordSchema",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
                 "AccordDomain",
                 "AccordEventStore",
+                "AccordService",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,6 +106,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Fresh databases of either engine for the test targets.
+        .target(
+            name: "AccordTestSupport",
+            dependencies: ["AccordEventStore", "AccordTime"],
+            swiftSettings: strict
+        ),
+
         .testTarget(
             name: "AccordDomainTests",
             dependencies: [
@@ -101,8 +122,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "AccordServiceTests",
+            dependencies: ["AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "AccordEventStoreTests",
-            dependencies: ["AccordEventStore", "AccordSchema", "AccordTime"],
+            dependencies: ["AccordEventStore", "AccordSchema", "AccordTime", "AccordTestSupport"],
             swiftSettings: strict
         ),
     ]

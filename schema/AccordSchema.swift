@@ -42,10 +42,49 @@ public enum AccordSchema {
     public static let sqlite: [SchemaMigration] = [
         SchemaMigration(1, "event_store", file: "sqlite/0001_event_store.sqlite.sql",
                         bytes: PackageResources._001_event_store_sqlite_sql),
+        SchemaMigration(2, "service", file: "sqlite/0002_service.sqlite.sql",
+                        bytes: PackageResources._002_service_sqlite_sql),
     ]
 
     public static let postgres: [SchemaMigration] = [
         SchemaMigration(1, "event_store", file: "postgres/0001_event_store.pg.sql",
                         bytes: PackageResources._001_event_store_pg_sql),
+        SchemaMigration(2, "service", file: "postgres/0002_service.pg.sql",
+                        bytes: PackageResources._002_service_pg_sql),
     ]
+}
+
+/// A data file shipped in `schema/` (a template, reference data), embedded in the binary.
+public struct BundledFile: Sendable, Hashable {
+    /// The path relative to `schema/`, e.g. `templates/nato-silence-procedure.json`.
+    public let path: String
+    public let bytes: [UInt8]
+}
+
+extension AccordSchema {
+    /// The process templates in `schema/templates/`. A test checks that every file there is listed.
+    public static let templates: [BundledFile] = [
+        BundledFile(path: "templates/alliance-accession-ratification.json", bytes: PackageResources.alliance_accession_ratification_json),
+        BundledFile(path: "templates/coalition-deployment-decision.json", bytes: PackageResources.coalition_deployment_decision_json),
+        BundledFile(path: "templates/coalition-force-generation.json", bytes: PackageResources.coalition_force_generation_json),
+        BundledFile(path: "templates/eu-council-qualified-majority.json", bytes: PackageResources.eu_council_qualified_majority_json),
+        BundledFile(path: "templates/eu-council-reinforced-qualified-majority.json", bytes: PackageResources.eu_council_reinforced_qualified_majority_json),
+        BundledFile(path: "templates/eu-unanimity-constructive-abstention.json", bytes: PackageResources.eu_unanimity_constructive_abstention_json),
+        BundledFile(path: "templates/nato-consensus.json", bytes: PackageResources.nato_consensus_json),
+        BundledFile(path: "templates/nato-silence-procedure.json", bytes: PackageResources.nato_silence_procedure_json),
+        BundledFile(path: "templates/treaty-entry-into-force.json", bytes: PackageResources.treaty_entry_into_force_json),
+        BundledFile(path: "templates/un-security-council-resolution.json", bytes: PackageResources.un_security_council_resolution_json),
+    ]
+
+    /// The reference data in `schema/reference/`.
+    public static let referenceFiles: [BundledFile] = [
+        BundledFile(path: "reference/bodies.json", bytes: PackageResources.bodies_json),
+        BundledFile(path: "reference/eu-council-population-2025.json", bytes: PackageResources.eu_council_population_2025_json),
+        BundledFile(path: "reference/parties.json", bytes: PackageResources.parties_json),
+    ]
+
+    /// A reference file by name (`parties.json`); empty when absent, which the decoder then reports.
+    public static func reference(_ name: String) -> [UInt8] {
+        referenceFiles.first { $0.path == "reference/" + name }?.bytes ?? []
+    }
 }

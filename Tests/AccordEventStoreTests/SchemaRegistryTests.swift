@@ -33,3 +33,18 @@ struct SchemaRegistryTests {
         #expect(AccordSchema.sqlite.map(\.name) == AccordSchema.postgres.map(\.name))
     }
 }
+
+@Suite("Embedded templates and reference data")
+struct BundledFileTests {
+    @Test("every file in schema/templates and schema/reference is embedded with its exact bytes",
+          arguments: [("templates", AccordSchema.templates), ("reference", AccordSchema.referenceFiles)])
+    func everyFileIsListed(_ folder: String, _ bundled: [BundledFile]) throws {
+        let directory = SchemaRegistryTests.schemaFolder.appendingPathComponent(folder)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.map { "\(folder)/\($0)" } == bundled.map(\.path), "list every new file in AccordSchema.swift")
+        for file in bundled {
+            let bytes = try [UInt8](Data(contentsOf: SchemaRegistryTests.schemaFolder.appendingPathComponent(file.path)))
+            #expect(bytes == file.bytes, "\(file.path) is not the embedded text")
+        }
+    }
+}

@@ -44,6 +44,9 @@ public struct CommandService: Sendable {
     public let log: DomainLog
     public let clock: any WallClock
     let logger: Logger
+    /// Commands on one aggregate run one at a time in this process, so they do not race each other's
+    /// version checks; across processes (several servers) the store's expected-version check decides.
+    let locks = KeyedLock()
     static let maximumAttempts = 5
 
     public init(log: DomainLog, clock: any WallClock, logger: Logger = Logger(label: "accord.commands")) {
@@ -74,17 +77,47 @@ public struct CommandService: Sendable {
         } version: { log in await log.process(id)?.streamVersion }
     }
 
+    /// The outcome of a request whose events are already in the log (a retry after the response was lost).
+    func recorded(namespace: String) async -> CommandOutcome? {
+        var found: [(EntryID, DomainLog.Placement)] = []
+        while let placement = await log.placement(of: EntryID(EventCodec.deterministicID(namespace: namespace, index: found.count))) {
+            found.append((EntryID(EventCodec.deterministicID(namespace: namespace, index: found.count)), placement))
+        }
+        guard let last = found.last?.1 else { return nil }
+        return CommandOutcome(
+            stream: last.stream,
+            recorded: found.map { .init(entry: $0.0, type: $0.1.type, position: $0.1.position, occurredAt: $0.1.occurredAt, recordedAt: $0.1.recordedAt) },
+            version: last.streamVersion, wasAlreadyRecorded: true)
+    }
+
     private func run(
         aggregate: AggregateKey, context: CommandContext,
         decide: (Registry, DomainLog) async throws -> [PendingEvent],
         version: (DomainLog) async -> Int64?
     ) async throws(ServiceError) -> CommandOutcome {
         let stream = EventCodec.streamName(aggregate)
+        await locks.acquire(stream.rawValue)
+        let result: Result<CommandOutcome, ServiceError>
+        do {
+            result = .success(try await attempts(stream: stream, context: context, decide: decide, version: version))
+        } catch {
+            result = .failure(error)
+        }
+        await locks.release(stream.rawValue)
+        return try result.get()
+    }
+
+    private func attempts(
+        stream: StreamName, context: CommandContext,
+        decide: (Registry, DomainLog) async throws -> [PendingEvent],
+        version: (DomainLog) async -> Int64?
+    ) async throws(ServiceError) -> CommandOutcome {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 try await log.synchronize()
+                if let namespace = context.idempotencyNamespace, let replay = await recorded(namespace: namespace) { return replay }
                 let registry = await log.registry()
                 let pending = try await decide(registry, log)
                 let current = try await store.streamVersion(stream)
@@ -99,7 +132,7 @@ public struct CommandService: Sendable {
                 }
                 let expected: ExpectedVersion = current.map { .exactly($0) } ?? .noStream
                 let result = try await store.append(to: stream, expectedVersion: expected, events: proposed)
-                await log.waitUntil(result.lastPosition)
+                try await log.ingest(upTo: result.lastPosition)
                 return CommandOutcome(
                     stream: stream.rawValue,
                     recorded: zip(result.placements, proposed).map { placement, event in
@@ -114,7 +147,10 @@ public struct CommandService: Sendable {
                     if let expectedVersion = context.expectedVersion {
                         throw .versionMismatch(expected: expectedVersion, current: actual ?? -1)
                     }
-                    if attempt < Self.maximumAttempts { continue }
+                    if attempt < Self.maximumAttempts {
+                        try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+                        continue
+                    }
                     throw .conflict(current: actual ?? -1)
                 }
                 if case .idempotencyConflict = error, context.idempotencyNamespace != nil {
@@ -124,6 +160,30 @@ public struct CommandService: Sendable {
             } catch {
                 throw ServiceError.wrap(error)
             }
+        }
+    }
+}
+
+/// A mutual exclusion per key, fair in arrival order.
+actor KeyedLock {
+    private var holders: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func acquire(_ key: String) async {
+        if holders[key] == nil {
+            holders[key] = []
+            return
+        }
+        await withCheckedContinuation { holders[key, default: []].append($0) }
+    }
+
+    func release(_ key: String) {
+        guard var waiting = holders[key] else { return }
+        if waiting.isEmpty {
+            holders[key] = nil
+        } else {
+            let next = waiting.removeFirst()
+            holders[key] = waiting
+            next.resume()
         }
     }
 }

@@ -20,6 +20,13 @@ public struct IdempotencyStore: Sendable {
         public var contentType: String
         public var headers: [String: String]
         public var body: [UInt8]
+
+        public init(status: Int, contentType: String, headers: [String: String], body: [UInt8]) {
+            self.status = status
+            self.contentType = contentType
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public enum Claim: Sendable, Hashable {

@@ -20,6 +20,17 @@ public actor DomainLog {
     private var currentProcesses: [ProcessID: ProcessState] = [:]
     private var waiters: [(position: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     private var follower: Task<Void, Never>?
+    /// Every event by id, for recognising a retried request whose events are already in the log.
+    private var placements: [EntryID: Placement] = [:]
+
+    public struct Placement: Sendable, Hashable {
+        public var stream: String
+        public var streamVersion: Int64
+        public var position: Int64
+        public var type: String
+        public var occurredAt: Instant
+        public var recordedAt: Instant
+    }
     /// Events whose payload could not be decoded: reported by `/readyz` and the logs, never silently dropped.
     public private(set) var undecodable: [Int64: String] = [:]
 
@@ -75,6 +86,8 @@ public actor DomainLog {
                 break
             }
             position = event.position
+            placements[EntryID(event.id)] = Placement(stream: event.stream.rawValue, streamVersion: event.streamVersion, position: event.position,
+                                                      type: event.type, occurredAt: event.occurredAt, recordedAt: event.recordedAt)
             do {
                 guard let envelope = try EventCodec.envelope(event) else { continue }
                 apply(envelope)
@@ -118,6 +131,16 @@ public actor DomainLog {
         }
     }
 
+    /// Reads the log until `target` is ingested (read-your-writes after an append, whether or not the follower
+    /// runs).
+    public func ingest(upTo target: Int64) async throws {
+        while position < target {
+            let page = try await store.readAll(after: position, limit: 2000)
+            if page.isEmpty { return }
+            ingest(page)
+        }
+    }
+
     /// Reads the store's head and waits until it is ingested: the state commands are decided on.
     public func synchronize() async throws {
         let head = try await store.headPosition()
@@ -133,6 +156,8 @@ public actor DomainLog {
         if cutoff == .everything { return currentProcesses[id] }
         return ProcessState.fold(processEvents[id] ?? [], knownAt: cutoff)
     }
+
+    public func placement(of id: EntryID) -> Placement? { placements[id] }
 
     public func envelopes(of id: ProcessID) -> [DomainEnvelope] {
         processEvents[id] ?? []

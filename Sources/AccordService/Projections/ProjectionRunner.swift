@@ -1,3 +1,4 @@
+import AccordTime
 import AccordEventStore
 import Logging
 

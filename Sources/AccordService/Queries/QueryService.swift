@@ -22,24 +22,29 @@ public struct QueryService: Sendable {
 
     /// Evaluates a process with the processes it depends on (evaluated the same way; cycles are cut).
     public func evaluation(_ id: ProcessID, in view: LogView, asOf: Instant, cutoff: KnowledgeCutoff) async -> ProcessEvaluation? {
-        await evaluation(id, in: view, asOf: asOf, cutoff: cutoff, visiting: [])
+        await evaluation(id, in: view, asOf: asOf, cutoff: cutoff, visiting: [])?.evaluation
     }
 
-    private func evaluation(_ id: ProcessID, in view: LogView, asOf: Instant, cutoff: KnowledgeCutoff, visiting: Set<ProcessID>) async -> ProcessEvaluation? {
+    /// The evaluation and the instant until which it holds (its own next change, or a dependency's).
+    private func evaluation(_ id: ProcessID, in view: LogView, asOf: Instant, cutoff: KnowledgeCutoff, visiting: Set<ProcessID>)
+        async -> (evaluation: ProcessEvaluation, until: Instant)?
+    {
         guard let process = view.processes[id] else { return nil }
         let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
         if let cached = await cache.lookup(key, asOf: asOf) { return cached }
         var dependencies: [ProcessID: DependencyTimeline] = [:]
+        var until = Instant.distantFuture
         for rule in process.definition.rules {
             guard case .dependency(let d) = rule.condition, !visiting.contains(d.process), d.process != id else { continue }
             if let other = await evaluation(d.process, in: view, asOf: asOf, cutoff: cutoff, visiting: visiting.union([id])) {
-                dependencies[d.process] = other.dependencyTimeline
+                dependencies[d.process] = other.evaluation.dependencyTimeline
+                until = min(until, other.until)
             }
         }
         let evaluation = ProcessEvaluator.evaluate(process, registry: view.registry, asOf: asOf, dependencies: dependencies)
-        let until = ProcessEvaluator.nextChange(after: asOf, of: evaluation, process: process, registry: view.registry, dependencies: dependencies)
+        until = min(until, ProcessEvaluator.nextChange(after: asOf, of: evaluation, process: process, registry: view.registry, dependencies: dependencies))
         await cache.store(key, evaluation, from: asOf, until: until)
-        return evaluation
+        return (evaluation, until)
     }
 
     public func requireProcess(_ id: ProcessID, in view: LogView) throws(ServiceError) -> ProcessState {
@@ -356,11 +361,11 @@ actor EvaluationCache {
     private var count = 0
     static let capacity = 4096
 
-    func lookup(_ key: Key, asOf: Instant) -> ProcessEvaluation? {
+    func lookup(_ key: Key, asOf: Instant) -> (evaluation: ProcessEvaluation, until: Instant)? {
         guard let entry = entries[key]?.first(where: { $0.from <= asOf && asOf < $0.until }) else { return nil }
         var evaluation = entry.evaluation
         evaluation.asOf = asOf
-        return evaluation
+        return (evaluation, entry.until)
     }
 
     func store(_ key: Key, _ evaluation: ProcessEvaluation, from: Instant, until: Instant) {

@@ -1,3 +1,4 @@
+import AccordTestSupport
 import AccordEventStore
 import Foundation
 import Testing

@@ -1,0 +1,216 @@
+import AccordDomain
+import AccordEventStore
+import AccordService
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// Runs `body` with a started service on a fresh database of `backend`.
+func withService(_ backend: Backend, _ body: (AccordService) async throws -> Void) async throws {
+    try await withTestStore(backend) { store, _ in
+        let service = AccordService(store: store, clock: SystemWallClock())
+        try await service.start()
+        do {
+            try await body(service)
+        } catch {
+            await service.log.stop()
+            await service.eventIndex.stop()
+            throw error
+        }
+        await service.log.stop()
+        await service.eventIndex.stop()
+    }
+}
+
+let officer = ActorRef(id: "acct-officer", name: "Secretariat Officer")
+
+@Suite("Service")
+struct ServiceTests {
+    @Test("the demo loads once; a second load records nothing", arguments: Backend.allCases)
+    func demo(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            let first = try await service.loadDemo()
+            #expect(first > 100)
+            #expect(try await service.loadDemo() == 0)
+            let now = service.clock.now()
+            let force = try await service.queries.results(DemoScenario.forceGeneration, asOf: now, cutoff: .everything)
+            #expect(force.result(RuleID("troops-target")!)?.headline == "21,500 of 25,000 troops pledged")
+            #expect(force.result(RuleID("land-contributors")!)?.status == .satisfied)
+            #expect(force.result(RuleID("component-leads")!)?.blockers.map(\.detail) == ["no lead nation for air"])
+            let silence = try await service.queries.results(DemoScenario.natoC2, asOf: now, cutoff: .everything)
+            #expect(silence.decisionResult?.status == .notYet)
+            let deployment = try await service.queries.results(DemoScenario.deployment, asOf: now, cutoff: .everything)
+            #expect(deployment.decisionResult?.status == .notYet)
+            // The silence deadline passing with no objection adopts the NATO decision; deployment still waits for the force.
+            let later = now.adding(seconds: 4 * 86_400)
+            #expect(try await service.queries.results(DemoScenario.natoC2, asOf: later, cutoff: .everything).decisionResult?.status == .satisfied)
+            let after = try await service.queries.results(DemoScenario.deployment, asOf: later, cutoff: .everything)
+            #expect(after.result(RuleID("alliance-agreed")!)?.status == .satisfied)
+            #expect(after.result(RuleID("force-generated")!)?.status == .notYet)
+            let matrix = try await service.queries.matrix(DemoScenario.forceGeneration, asOf: now, cutoff: .everything)
+            #expect(matrix.rows.count == 30)
+            let greece = try #require(matrix.rows.first { $0.party == PartyCode("GR") })
+            #expect(greece.currentStage == StageID("declined"))
+        }
+    }
+
+    @Test("concurrent commands on one process are all recorded: conflicts are decided again", arguments: Backend.allCases)
+    func concurrentCommands(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadReferenceData()
+            let id = ProcessID()
+            _ = try await service.commands.execute(
+                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
+                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
+                context: CommandContext(actor: officer))
+            let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for ally in allies {
+                    group.addTask {
+                        _ = try await service.commands.execute(
+                            .recordStep(process: id, step: StepContent(party: PartyCode(ally)!, stage: StageID("signed")!),
+                                        occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z")),
+                            context: CommandContext(actor: officer))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let state = try #require(await service.log.process(id))
+            #expect(state.steps.count == allies.count)
+            #expect(state.streamVersion == Int64(allies.count))
+        }
+    }
+
+    @Test("If-Match with a stale version is refused and records nothing", arguments: Backend.allCases)
+    func ifMatch(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadReferenceData()
+            let id = ProcessID()
+            let opened = try await service.commands.execute(
+                .open(OpenProcess(process: id, title: "Vote", template: TemplateID("eu-council-qualified-majority")!)), context: CommandContext(actor: officer))
+            #expect(opened.version == 0)
+            let vote = ProcessCommand.castBallot(process: id, ballot: BallotContent(party: PartyCode("DE")!, position: .yes), occurredAt: nil)
+            let first = try await service.commands.execute(vote, context: CommandContext(actor: officer, expectedVersion: 0))
+            #expect(first.version == 1)
+            await #expect(throws: ServiceError.versionMismatch(expected: 0, current: 1)) {
+                try await service.commands.execute(vote, context: CommandContext(actor: officer, expectedVersion: 0))
+            }
+            #expect(await service.log.process(id)?.streamVersion == 1)
+        }
+    }
+
+    @Test("a retried request with the same idempotency namespace records once and answers as the first time", arguments: Backend.allCases)
+    func idempotentCommands(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadReferenceData()
+            let id = ProcessID()
+            _ = try await service.commands.execute(
+                .open(OpenProcess(process: id, title: "Vote", template: TemplateID("eu-council-qualified-majority")!)), context: CommandContext(actor: officer))
+            let vote = ProcessCommand.castBallot(process: id, ballot: BallotContent(party: PartyCode("FR")!, position: .no), occurredAt: nil)
+            let context = CommandContext(actor: officer, idempotencyNamespace: "acct-officer:key-1")
+            let first = try await service.commands.execute(vote, context: context)
+            let second = try await service.commands.execute(vote, context: context)
+            #expect(!first.wasAlreadyRecorded)
+            #expect(second.wasAlreadyRecorded)
+            #expect(first.recorded.map(\.entry) == second.recorded.map(\.entry))
+            #expect(await service.log.process(id)?.ballots.count == 1)
+        }
+    }
+
+    @Test("idempotency keys replay the stored answer and refuse reuse with another request", arguments: Backend.allCases)
+    func idempotencyKeys(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            let keys = service.idempotency
+            let value1 = try await keys.claim(account: "a", key: "k1", requestHash: [1, 2, 3])
+            #expect(value1 == .proceed)
+            await #expect(throws: ServiceError.idempotencyInProgress) { try await keys.claim(account: "a", key: "k1", requestHash: [1, 2, 3]) }
+            let response = IdempotencyStore.StoredResponse(status: 201, contentType: "application/json", headers: ["ETag": "\"3\""], body: Array("{}".utf8))
+            await keys.complete(account: "a", key: "k1", response: response)
+            let value2 = try await keys.claim(account: "a", key: "k1", requestHash: [1, 2, 3])
+            #expect(value2 == .replay(response))
+            await #expect(throws: ServiceError.idempotencyKeyReused) { try await keys.claim(account: "a", key: "k1", requestHash: [9]) }
+            // Keys are per account.
+            let value3 = try await keys.claim(account: "b", key: "k1", requestHash: [9])
+            #expect(value3 == .proceed)
+            await keys.release(account: "b", key: "k1")
+            let value4 = try await keys.claim(account: "b", key: "k1", requestHash: [7])
+            #expect(value4 == .proceed)
+        }
+    }
+
+    @Test("tokens are shown once, stored as hashes, and stop working when revoked or expired", arguments: Backend.allCases)
+    func tokens(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            let accounts = service.accounts
+            let value5 = try await accounts.hasActiveAdmin()
+            #expect(value5 == false)
+            let admin = try await accounts.createAccount(name: "First Admin", role: .admin, parties: [], by: AccordService.systemActor)
+            let issued = try await accounts.issueToken(for: admin, name: "laptop", expiresAt: nil, by: AccordService.systemActor)
+            #expect(issued.secret.hasPrefix("accord_") && issued.secret.count > 40)
+            #expect(try await accounts.hasActiveAdmin())
+            let principal = try #require(try await accounts.authenticate(issued.secret))
+            #expect(principal.account.id == admin.id)
+            let value6 = try await accounts.authenticate(issued.secret + "x")
+            #expect(value6 == nil)
+            // The secret is not in the database.
+            let stored = try await service.store.database.read { conn in try conn.query("SELECT secret_hash FROM accord_tokens").first?.blob(0) }
+            #expect(stored != Array(issued.secret.utf8))
+            try await accounts.revokeToken(issued.token.id, by: admin.actor)
+            let value7 = try await accounts.authenticate(issued.secret)
+            #expect(value7 == nil)
+            await #expect(throws: ServiceError.self) { try await accounts.revokeToken(issued.token.id, by: admin.actor) }
+            let delegate = try await accounts.createAccount(name: "German delegation", role: .delegate, parties: [PartyCode("DE")!], by: admin.actor)
+            let short = try await accounts.issueToken(for: delegate, name: "short", expiresAt: service.clock.now().adding(seconds: 1), by: admin.actor)
+            let p = try #require(try await accounts.authenticate(short.secret))
+            #expect(p.may(.record(PartyCode("DE"))))
+            #expect(!p.may(.record(PartyCode("FR"))))
+            #expect(!p.may(.manageProcesses))
+            try await Task.sleep(for: .milliseconds(1100))
+            let value8 = try await accounts.authenticate(short.secret)
+            #expect(value8 == nil)
+            await #expect(throws: ServiceError.self) { try await accounts.createAccount(name: "x", role: .delegate, parties: [], by: admin.actor) }
+            // Account changes are in the log, without secrets.
+            let log = try await service.store.readStream(StreamName(trusted: "accounts"))
+            #expect(log.map(\.type) == ["AccountCreated", "TokenIssued", "TokenRevoked", "AccountCreated", "TokenIssued"])
+            #expect(!log.contains { $0.payload.string.contains(issued.secret) })
+        }
+    }
+
+    @Test("the event index follows the log and rebuilds to the same rows", arguments: Backend.allCases)
+    func eventIndex(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadDemo()
+            let head = try await service.store.headPosition()
+            #expect(try await service.eventIndex.catchUp() == head)
+            let count = { try await service.store.database.read { conn in
+                try conn.query("SELECT count(*), count(DISTINCT process) FROM accord_event_index").first.map { [try $0.int(0), try $0.int(1)] } ?? []
+            } }
+            let before = try await count()
+            #expect(before[1] == 3)
+            await service.eventIndex.stop()
+            try await service.eventIndex.reset()
+            try await service.eventIndex.catchUp()
+            #expect(try await count() == before)
+        }
+    }
+
+    @Test("'as known at' a position ignores what was recorded later", arguments: Backend.allCases)
+    func knownAt(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadDemo()
+            let before = try await service.store.headPosition()
+            _ = try await service.commands.execute(
+                .recordStep(process: DemoScenario.forceGeneration, step: StepContent(
+                    party: PartyCode("DE")!, stage: StageID("government-decision")!, source: "Bundestag printed paper"), occurredAt: nil),
+                context: CommandContext(actor: officer))
+            let now = service.clock.now()
+            let then = try await service.queries.matrix(DemoScenario.forceGeneration, asOf: now, cutoff: .position(before))
+            let today = try await service.queries.matrix(DemoScenario.forceGeneration, asOf: now, cutoff: .everything)
+            #expect(then.rows.first { $0.party == PartyCode("DE") }?.currentStage == StageID("interest"))
+            #expect(today.rows.first { $0.party == PartyCode("DE") }?.currentStage == StageID("government-decision"))
+            let timeline = try await service.queries.timeline(DemoScenario.forceGeneration, cutoff: .everything)
+            #expect(timeline.last?.actor == officer)
+            #expect(timeline.last?.summary == "DE: Government decision")
+        }
+    }
+}
