@@ -21,6 +21,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The system C libraries: Debian's libsqlite3-dev and libpq-dev.
@@ -53,7 +59,7 @@ let package = Package(
             name: "AccordSchema",
             path: "schema",
             sources: ["AccordSchema.swift"],
-            resources: [.embedInCode("sqlite"), .embedInCode("postgres"), .embedInCode("templates"), .embedInCode("reference")],
+            resources: [.embedInCode("sqlite"), .embedInCode("postgres"), .embedInCode("templates"), .embedInCode("reference"), .embedInCode("openapi.json"), .embedInCode("template.schema.json")],
             swiftSettings: strict
         ),
 
@@ -84,12 +90,32 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The HTTP adapter: the versioned JSON API, problem details, authentication, operations endpoints.
+        .target(
+            name: "AccordHTTP",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
                 "AccordDomain",
                 "AccordEventStore",
                 "AccordService",
+                "AccordHTTP",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +150,14 @@ let package = Package(
         .testTarget(
             name: "AccordServiceTests",
             dependencies: ["AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordHTTPTests",
+            dependencies: [
+                "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -83,6 +83,12 @@ extension AccordSchema {
         BundledFile(path: "reference/parties.json", bytes: PackageResources.parties_json),
     ]
 
+    /// The API contract (OpenAPI 3.1), served at `/openapi.json`.
+    public static let openAPI: [UInt8] = PackageResources.openapi_json
+
+    /// The JSON Schema templates are written against.
+    public static let templateSchema: [UInt8] = PackageResources.template_schema_json
+
     /// A reference file by name (`parties.json`); empty when absent, which the decoder then reports.
     public static func reference(_ name: String) -> [UInt8] {
         referenceFiles.first { $0.path == "reference/" + name }?.bytes ?? []

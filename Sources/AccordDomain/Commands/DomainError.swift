@@ -77,7 +77,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidTimeZone: "invalid-time-zone"
         case .invalidLocalTime: "invalid-local-time"
         case .invalidTemplate: "invalid-template"
-        case .invalidParameter: "invalid-parameter"
+        case .invalidParameter: "invalid-template-parameter"
         case .notAMember: "not-a-member"
         case .alreadyAMember: "already-a-member"
         case .unsupportedSchemaVersion: "unsupported-schema-version"

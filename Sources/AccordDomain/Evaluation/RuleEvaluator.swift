@@ -228,14 +228,27 @@ public struct RuleEvaluator: Sendable {
 
     func count(_ rule: CountRule) -> RuleResult {
         let matching = snapshot.electorate.filter { matches(rule.filter, snapshot.standing(of: $0)) }
-        let text = "\(matching.count) of \(rule.minimum) parties \(rule.filter.summary)"
-        var figures = [RuleFigure(
-            key: "parties", label: "parties \(rule.filter.summary)", value: .count(Int64(matching.count)), total: Int64(snapshot.electorate.count),
-            threshold: .count(rule.minimum), met: Int64(matching.count) >= rule.minimum, text: text)]
-        figures[0].text += matching.isEmpty ? "" : ": " + matching.map(\.rawValue).joined(separator: ", ")
+        let what = describe(rule.filter)
+        let text = "\(matching.count) parties \(what) (needs \(rule.minimum))"
+        let figures = [RuleFigure(
+            key: "parties", label: "parties \(what)", value: .count(Int64(matching.count)), total: Int64(snapshot.electorate.count),
+            threshold: .count(rule.minimum), met: Int64(matching.count) >= rule.minimum,
+            text: text + (matching.isEmpty ? "" : ": " + matching.map(\.rawValue).joined(separator: ", ")))]
         if Int64(matching.count) >= rule.minimum { return result(.satisfied, text, figures: figures) }
         return result(snapshot.isClosed ? .failed : .notYet, text, figures: figures,
                       blockers: [RuleBlocker(reason: .thresholdNotMet, detail: "\(rule.minimum - Int64(matching.count)) more parties needed")])
+    }
+
+    /// A filter in words: "pledging land forces", "at Ready".
+    func describe(_ filter: PartyFilter) -> String {
+        var parts: [String] = []
+        if let component = filter.component {
+            parts.append("pledging \(component.rawValue)" + (component == .land || component == .air || component == .sea ? " forces" : ""))
+        } else if let stage = filter.stage {
+            parts.append("at \(snapshot.stageLabel(stage))")
+        }
+        if filter.unconditional == true { parts.append("without conditions") }
+        return parts.isEmpty ? "in the electorate" : parts.joined(separator: ", ")
     }
 
     func roleCoverage(_ components: [CapabilityComponent]) -> RuleResult {

@@ -1,0 +1,96 @@
+/// Every problem type the API returns, with the title and explanation served at `/problems/{code}` and
+/// listed in `docs/api.md`. A test checks that every code the server can produce is here.
+public enum ProblemCatalogue {
+    public struct Entry: Sendable, Hashable, Encodable {
+        public var code: String
+        public var status: Int
+        public var title: String
+        public var explanation: String
+    }
+
+    public static func entry(_ code: String) -> Entry? { byCode[code] }
+
+    static let byCode = Dictionary(uniqueKeysWithValues: all.map { ($0.code, $0) })
+
+    public static let all: [Entry] = [
+        Entry(code: "malformed-request", status: 400, title: "Malformed request",
+              explanation: "The body is not JSON, a field has the wrong type, a required field is missing or an unknown field was sent. Nothing was recorded."),
+        Entry(code: "invalid-parameter", status: 400, title: "Invalid parameter",
+              explanation: "A query parameter or header (asOf, knownAt, If-Match, limit...) has a value that cannot be read."),
+        Entry(code: "bad-request", status: 400, title: "Bad request", explanation: "The request could not be understood."),
+        Entry(code: "unauthenticated", status: 401, title: "Authentication required",
+              explanation: "Send an API token as 'Authorization: Bearer <token>'. The token may be unknown, revoked or expired."),
+        Entry(code: "forbidden", status: 403, title: "Not allowed",
+              explanation: "The account's role does not allow this. Delegates record only for their own parties; auditors and observers only read."),
+        Entry(code: "not-found", status: 404, title: "Not found", explanation: "No such resource."),
+        Entry(code: "unknown-process", status: 404, title: "Unknown process", explanation: "No process has this id."),
+        Entry(code: "unknown-entry", status: 404, title: "Unknown entry", explanation: "The process has no entry with this id."),
+        Entry(code: "method-not-allowed", status: 405, title: "Method not allowed", explanation: "This resource does not accept this method."),
+        Entry(code: "version-conflict", status: 409, title: "Version conflict",
+              explanation: "The process changed while the request was being recorded. 'currentVersion' gives its version now; reload and retry."),
+        Entry(code: "idempotency-in-progress", status: 409, title: "Request in progress",
+              explanation: "A request with the same Idempotency-Key is still being processed; retry after a moment."),
+        Entry(code: "precondition-failed", status: 412, title: "Precondition failed",
+              explanation: "If-Match named another version than the process's current one ('currentVersion'). Reload it and decide again."),
+        Entry(code: "body-too-large", status: 413, title: "Body too large", explanation: "The request body is larger than the server accepts ('limit')."),
+        Entry(code: "payload-too-large", status: 413, title: "Event too large", explanation: "The event's payload would exceed the log's limit ('limit')."),
+        Entry(code: "unsupported-media-type", status: 415, title: "Unsupported media type", explanation: "Send request bodies as application/json."),
+        Entry(code: "invalid-request", status: 422, title: "Invalid request", explanation: "The request is well-formed but its values are not acceptable."),
+        Entry(code: "invalid-event", status: 422, title: "Invalid event", explanation: "The event could not be appended to the log as given."),
+        Entry(code: "idempotency-key-reused", status: 422, title: "Idempotency-Key reused",
+              explanation: "This Idempotency-Key was already used by this account for a different request."),
+        Entry(code: "too-many-requests", status: 429, title: "Too many requests",
+              explanation: "Too many failed authentication attempts from this address; wait 'retryAfter' seconds."),
+        Entry(code: "internal-error", status: 500, title: "Internal error",
+              explanation: "Something unexpected went wrong; nothing partial was recorded. The server log has the detail under the request id."),
+        Entry(code: "unavailable", status: 503, title: "Service unavailable",
+              explanation: "The database is unreachable or the server is shutting down; retry after 'Retry-After' seconds."),
+        Entry(code: "request-timeout", status: 503, title: "Request took too long",
+              explanation: "The request did not complete within the server's time limit."),
+        // Domain validation (HTTP 422): which rule of the template or the domain was broken.
+        Entry(code: "unknown-party", status: 422, title: "Unknown party", explanation: "The party code is not registered."),
+        Entry(code: "unknown-body", status: 422, title: "Unknown body", explanation: "No body has this id."),
+        Entry(code: "unknown-template", status: 422, title: "Unknown template", explanation: "No template (or template version) has this id."),
+        Entry(code: "unknown-stage", status: 422, title: "Unknown stage", explanation: "The process's template has no such stage."),
+        Entry(code: "unknown-weight-table", status: 422, title: "Unknown weight table", explanation: "The template's rule names a weight table that is not published."),
+        Entry(code: "unknown-deadline", status: 422, title: "Unknown deadline", explanation: "The template defines no such deadline."),
+        Entry(code: "already-exists", status: 422, title: "Already exists", explanation: "A party, body or process with this id exists already."),
+        Entry(code: "party-not-in-electorate", status: 422, title: "Not in the electorate",
+              explanation: "The party is not part of this process's electorate on the entry's effective date."),
+        Entry(code: "stage-out-of-order", status: 422, title: "Stage out of order",
+              explanation: "The template's ladder does not allow this stage after the party's current one. 'rule' names the template rule."),
+        Entry(code: "stage-requirement-not-met", status: 422, title: "Required stage missing",
+              explanation: "The stage needs an earlier one the party does not hold (a deployment before a required parliamentary vote). 'rule' names it."),
+        Entry(code: "party-is-out", status: 422, title: "Party is out",
+              explanation: "The party reached a final outcome; no further step can be recorded for it."),
+        Entry(code: "process-closed", status: 422, title: "Process closed", explanation: "The process was closed before the entry's effective date."),
+        Entry(code: "before-process-opened", status: 422, title: "Before the process opened", explanation: "The date lies before the process opened."),
+        Entry(code: "objection-after-deadline", status: 422, title: "Objection after the deadline",
+              explanation: "The silence deadline had passed: an objection made after it has no effect, so it is not recorded."),
+        Entry(code: "ballots-not-accepted", status: 422, title: "No ballots in this process", explanation: "The process's template takes no ballots."),
+        Entry(code: "position-not-allowed", status: 422, title: "Position not allowed", explanation: "The template does not allow this ballot position."),
+        Entry(code: "statement-required", status: 422, title: "Statement required",
+              explanation: "This position needs its statement: a declaration, justification, condition or reservation."),
+        Entry(code: "vote-not-changeable", status: 422, title: "Vote cannot change", explanation: "The template does not allow a vote to change."),
+        Entry(code: "nothing-to-withdraw", status: 422, title: "Nothing to withdraw", explanation: "The party has no standing position."),
+        Entry(code: "stage-details-mismatch", status: 422, title: "Stage details do not fit",
+              explanation: "The details given do not match the stage's kind (a pledge needs pledge details; a plain stage takes none)."),
+        Entry(code: "invalid-troops", status: 422, title: "Implausible troop number", explanation: "Troop numbers are whole numbers from 0 to 500,000."),
+        Entry(code: "exceeds-mandate", status: 422, title: "Beyond the parliamentary mandate",
+              explanation: "The deployment exceeds the maximum troops of the party's parliamentary mandate."),
+        Entry(code: "invalid-value", status: 422, title: "Invalid value", explanation: "A field's value is not acceptable (too long, control characters...)."),
+        Entry(code: "occurred-in-future", status: 422, title: "Date in the future",
+              explanation: "An effective date may lie in the past but not in the future beyond a few minutes of clock skew."),
+        Entry(code: "entry-already-retracted", status: 422, title: "Already retracted", explanation: "The entry was retracted already."),
+        Entry(code: "entry-not-correctable", status: 422, title: "Cannot be corrected", explanation: "This kind of entry can be retracted but not corrected."),
+        Entry(code: "deadline-not-extendable", status: 422, title: "Deadline cannot be extended",
+              explanation: "A deadline is extended before it passes, to a later time."),
+        Entry(code: "invalid-time-zone", status: 422, title: "Unknown time zone", explanation: "Use an IANA zone name such as Europe/Brussels."),
+        Entry(code: "invalid-local-time", status: 422, title: "Invalid local time", explanation: "Use a local date and time such as 2025-06-03T12:00."),
+        Entry(code: "invalid-template", status: 422, title: "Invalid template", explanation: "The template does not validate; 'detail' lists every problem."),
+        Entry(code: "invalid-template-parameter", status: 422, title: "Invalid template parameter", explanation: "A template parameter is missing or of the wrong kind."),
+        Entry(code: "not-a-member", status: 422, title: "Not a member", explanation: "The party is not a member of the body on that date."),
+        Entry(code: "already-a-member", status: 422, title: "Already a member", explanation: "The party is already a member of the body on that date."),
+        Entry(code: "unsupported-schema-version", status: 500, title: "Unreadable event", explanation: "An event in the log was written by a newer Accord."),
+    ]
+}

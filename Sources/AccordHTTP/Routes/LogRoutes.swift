@@ -1,0 +1,72 @@
+import AccordDomain
+import AccordEventStore
+import AccordService
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// One event of the global log, as the API shows it.
+struct LogEvent: Codable, Sendable {
+    var position: Int64
+    var id: String
+    var stream: String
+    var streamVersion: Int64
+    var type: String
+    var schemaVersion: Int32
+    var payload: JSONValue
+    var actor: ActorRef
+    var correlationId: String?
+    var causationId: String?
+    var occurredAt: Instant
+    var recordedAt: Instant
+    var payloadHash: String
+    var previousHash: String
+    var chainHash: String
+
+    init(_ e: RecordedEvent) {
+        position = e.position
+        id = e.id.uuidString.lowercased()
+        stream = e.stream.rawValue
+        streamVersion = e.streamVersion
+        type = e.type
+        schemaVersion = e.schemaVersion
+        payload = (try? APICoding.decode(JSONValue.self, from: e.payload.bytes)) ?? .object([:])
+        actor = ActorRef(id: e.actor.id, name: e.actor.name)
+        correlationId = e.correlationId?.uuidString.lowercased()
+        causationId = e.causationId?.uuidString.lowercased()
+        occurredAt = e.occurredAt
+        recordedAt = e.recordedAt
+        payloadHash = e.payloadHash.hex
+        previousHash = e.previousChainHash.hex
+        chainHash = e.chainHash.hex
+    }
+}
+
+struct LogPage: Codable, Sendable {
+    var events: [LogEvent]
+    /// Pass as `after` for the next page; null when the page reached the head.
+    var next: Int64?
+    var head: Int64
+}
+
+/// The global log by position, in pages.
+enum LogRoutes {
+    static func install(on router: Router<AccordRequestContext>, _ env: APIEnvironment) {
+        Endpoints(router: router).get("v1/events") { request, context in
+            _ = try env.reader(context)
+            let query = request.uri.queryParameters
+            let after = try query["after"].map { text throws(Problem) -> Int64 in
+                guard let v = Int64(String(text)), v >= 0 else { throw Problem.badParameter("after", "a log position ≥ 0") }
+                return v
+            } ?? 0
+            let limit = try query["limit"].map { text throws(Problem) -> Int in
+                guard let v = Int(String(text)), (1...1000).contains(v) else { throw Problem.badParameter("limit", "between 1 and 1000") }
+                return v
+            } ?? 100
+            let events = try await env.service.store.readAll(after: after, limit: limit)
+            let head = try await env.service.store.headPosition()
+            let next = events.count == limit ? events.last?.position : nil
+            return Response.json(LogPage(events: events.map(LogEvent.init), next: next, head: head))
+        }
+    }
+}
