@@ -176,6 +176,26 @@ public struct AccountStore: Sendable {
         }
     }
 
+    /// The account behind a token id, if the token is still valid (not revoked or expired, account enabled).
+    /// Web sessions are tied to the token they were opened with.
+    public func principal(tokenId: String) async throws(ServiceError) -> Principal? {
+        let now = clock.now().microsecondsSinceEpoch
+        do {
+            let rows = try await database.read { conn in
+                try conn.query(
+                    """
+                    SELECT t.id, a.id, a.name, a.role, a.parties, a.created_at, a.disabled, t.expires_at, t.revoked_at
+                    FROM accord_tokens t JOIN accord_accounts a ON a.id = t.account_id WHERE t.id = $1
+                    """, [.text(tokenId)])
+            }
+            guard let row = rows.first, try row.optionalInt(8) == nil, try !row.bool(6) else { return nil }
+            if let expires = try row.optionalInt(7), expires <= now { return nil }
+            return Principal(account: try Self.account(row, offset: 1), tokenId: try row.string(0))
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
     /// Records when a token was last used, at most once a minute per token to keep writes off the read path.
     public func touch(_ tokenId: String) async {
         let now = clock.now().microsecondsSinceEpoch
