@@ -151,10 +151,19 @@ final class PostgresAppender: @unchecked Sendable {
         }
     }
 
+    /// Runs `accord_append`: true when the rows were inserted, false when an assumption was stale (a head,
+    /// stream version or event id that is not as planned).
     private func callAppend(_ parameters: PGParameters) throws -> Bool {
-        let result = try connection.run(PGParameters.appendCall, parameters, binaryResults: true)
-        return result.rowCount == 1 && result.bool(0, 0)
+        do {
+            let result = try connection.run(PGParameters.appendCall, parameters, binaryResults: true)
+            return result.rowCount == 1 && result.bool(0, 0)
+        } catch {
+            if case .database = error, connection.lastErrorState == Self.uniqueViolation { return false }
+            throw error
+        }
     }
+
+    private static let uniqueViolation = "23505"
 
     private func readVersions(_ streams: [StreamName]) throws -> [StreamName: Int64] {
         var parameters = PGParameters()

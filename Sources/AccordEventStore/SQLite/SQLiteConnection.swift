@@ -17,17 +17,25 @@ public struct SQLiteOptions: Sendable, Hashable {
     public var busyTimeoutMilliseconds: Int32
     /// Read-only connections serving reads concurrently with the single writer.
     public var readerCount: Int
-    /// Memory-mapped I/O for readers, in bytes (0 disables it). Full replays read the file far faster mapped.
+    /// Memory-mapped I/O, in bytes of the file (0 disables it): reads then copy nothing through the kernel.
     public var mmapBytes: Int64
+    /// Page cache of the writer connection, in KiB. Appends touch index pages all over the file (stream
+    /// versions, event ids); keeping them cached saves a read for each.
+    public var writerCacheKiB: Int
+    /// WAL length in pages at which the writer copies the WAL back into the database file (SQLite's
+    /// `wal_autocheckpoint`).
+    public var checkpointPages: Int32
 
     public init(
         synchronous: SQLiteSynchronous = .full, busyTimeoutMilliseconds: Int32 = 10_000, readerCount: Int = 4,
-        mmapBytes: Int64 = 1 << 30
+        mmapBytes: Int64 = 1 << 30, writerCacheKiB: Int = 64 * 1024, checkpointPages: Int32 = 1_000
     ) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.readerCount = readerCount
         self.mmapBytes = mmapBytes
+        self.writerCacheKiB = writerCacheKiB
+        self.checkpointPages = checkpointPages
     }
 }
 
@@ -64,6 +72,9 @@ final class SQLiteConnection: SQLConnection {
                 PRAGMA synchronous = \(options.synchronous.rawValue.uppercased());
                 PRAGMA foreign_keys = ON;
                 PRAGMA temp_store = MEMORY;
+                PRAGMA cache_size = -\(options.writerCacheKiB);
+                PRAGMA mmap_size = \(options.mmapBytes);
+                PRAGMA wal_autocheckpoint = \(options.checkpointPages);
                 """)
         }
     }
