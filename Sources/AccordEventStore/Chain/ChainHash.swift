@@ -47,9 +47,15 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
     public var description: String { hex }
 
     public static func of(_ data: some Collection<UInt8>) -> SHA256Hash {
-        var hasher = SHA256()
-        hasher.update(data: Array(data))
-        return SHA256Hash(uncheckedBytes: Array(hasher.finalize()))
+        if let bytes = data.withContiguousStorageIfAvailable({ of(UnsafeRawBufferPointer($0)) }) { return bytes }
+        return Array(data).withUnsafeBytes { of($0) }
+    }
+
+    /// Hashes bytes in place, without copying them into an array first (payloads and chain layouts are hashed
+    /// once per appended and per verified event).
+    static func of(_ bytes: UnsafeRawBufferPointer) -> SHA256Hash {
+        let digest = SHA256.hash(data: bytes)
+        return SHA256Hash(uncheckedBytes: digest.withUnsafeBytes { Array($0) })
     }
 }
 
@@ -84,7 +90,7 @@ public enum EventChain {
         occurredAt: Instant, recordedAt: Instant, payloadHash: SHA256Hash
     ) -> SHA256Hash {
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(256)
+        buffer.reserveCapacity(192 + stream.utf8.count + type.utf8.count + actor.id.utf8.count + actor.name.utf8.count)
         buffer.append(contentsOf: domainTag)
         buffer.append(contentsOf: previous.bytes)
         appendInt64(position, to: &buffer)
@@ -92,8 +98,7 @@ public enum EventChain {
         appendString(stream, to: &buffer)
         appendInt64(streamVersion, to: &buffer)
         appendString(type, to: &buffer)
-        let sv = UInt32(bitPattern: schemaVersion)
-        buffer.append(contentsOf: [UInt8(sv >> 24), UInt8((sv >> 16) & 0xFF), UInt8((sv >> 8) & 0xFF), UInt8(sv & 0xFF)])
+        withUnsafeBytes(of: UInt32(bitPattern: schemaVersion).bigEndian) { buffer.append(contentsOf: $0) }
         appendString(actor.id, to: &buffer)
         appendString(actor.name, to: &buffer)
         appendOptionalUUID(correlationId, to: &buffer)
@@ -101,7 +106,7 @@ public enum EventChain {
         appendInt64(occurredAt.microsecondsSinceEpoch, to: &buffer)
         appendInt64(recordedAt.microsecondsSinceEpoch, to: &buffer)
         buffer.append(contentsOf: payloadHash.bytes)
-        return SHA256Hash.of(buffer)
+        return buffer.withUnsafeBytes { SHA256Hash.of($0) }
     }
 
     /// The chain hash an event should carry, recomputed from its fields.
@@ -113,21 +118,19 @@ public enum EventChain {
             occurredAt: event.occurredAt, recordedAt: event.recordedAt, payloadHash: event.payloadHash)
     }
 
+    // Integers are written big-endian straight into the buffer: no temporary arrays per field.
     @inline(__always)
     static func appendInt64(_ value: Int64, to buffer: inout [UInt8]) {
-        let v = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8((v >> UInt64(shift)) & 0xFF)) }
+        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
     static func appendString(_ value: String, to buffer: inout [UInt8]) {
-        let count = UInt32(value.utf8.count)
-        buffer.append(contentsOf: [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)])
+        withUnsafeBytes(of: UInt32(value.utf8.count).bigEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: value.utf8)
     }
 
     static func appendUUID(_ id: UUID, to buffer: inout [UInt8]) {
-        let u = id.uuid
-        buffer.append(contentsOf: [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15])
+        withUnsafeBytes(of: id.uuid) { buffer.append(contentsOf: $0) }
     }
 
     static func appendOptionalUUID(_ id: UUID?, to buffer: inout [UInt8]) {

@@ -25,7 +25,7 @@ extension PGResult {
         return events
     }
 
-    /// Decodes a row of `EventTable.recordedIdentities`.
+    /// Decodes a row of `PostgresEventSQL.recordedIdentities`.
     func recordedIdentity(_ row: Int32) throws(EventStoreError) -> RecordedIdentity {
         guard let id = uuid(row, 0) else { throw .database("a stored event has an invalid id") }
         return RecordedIdentity(

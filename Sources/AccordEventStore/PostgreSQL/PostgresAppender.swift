@@ -168,7 +168,7 @@ final class PostgresAppender: @unchecked Sendable {
     private func readVersions(_ streams: [StreamName]) throws -> [StreamName: Int64] {
         var parameters = PGParameters()
         parameters.textArray(streams) { $0.rawValue }
-        let result = try connection.run(EventTable.streamVersions, parameters, binaryResults: true)
+        let result = try connection.run(PostgresEventSQL.streamVersions, parameters, binaryResults: true)
         var versions: [StreamName: Int64] = [:]
         for row in 0..<result.rowCount {
             versions[StreamName(trusted: result.string(row, 0))] = try result.int64(row, 1)
@@ -179,7 +179,7 @@ final class PostgresAppender: @unchecked Sendable {
     private func readIdentities(_ ids: [UUID]) throws -> [UUID: RecordedIdentity] {
         var parameters = PGParameters()
         parameters.uuidArray(ids) { $0 }
-        let result = try connection.run(EventTable.recordedIdentities, parameters, binaryResults: true)
+        let result = try connection.run(PostgresEventSQL.recordedIdentities, parameters, binaryResults: true)
         var identities: [UUID: RecordedIdentity] = [:]
         for row in 0..<result.rowCount {
             let identity = try result.recordedIdentity(row)

@@ -117,7 +117,7 @@ public final class PostgresEventStore: EventStore {
             parameters.text(stream.rawValue)
             parameters.int64(max(0, fromVersion))
             parameters.int64(Int64(limit))
-            return try connection.run(EventTable.readStream, parameters, binaryResults: true).recordedEvents()
+            return try connection.run(PostgresEventSQL.readStream, parameters, binaryResults: true).recordedEvents()
         }
     }
 
@@ -125,7 +125,7 @@ public final class PostgresEventStore: EventStore {
         try await postgres.withConnection(retrying: true) { connection in
             var parameters = PGParameters()
             parameters.text(stream.rawValue)
-            let result = try connection.run(EventTable.streamVersion, parameters, binaryResults: true)
+            let result = try connection.run(PostgresEventSQL.streamVersion, parameters, binaryResults: true)
             guard result.rowCount > 0, !result.isNull(0, 0) else { return nil }
             return try result.int64(0, 0)
         }

@@ -84,6 +84,9 @@ final class SQLiteConnection: SQLConnection {
         sqlite3_close_v2(handle)
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+
     /// The cached prepared statement for `sql`, reset and ready to bind.
     func prepared(_ sql: String) throws(EventStoreError) -> SQLiteStatement {
         if let statement = statements[sql] { return statement }
@@ -92,8 +95,13 @@ final class SQLiteConnection: SQLConnection {
         return statement
     }
 
+    /// The extended result code and message of the last failure, for callers that handle one kind of
+    /// failure (e.g. an event id that is already recorded) differently from the rest.
+    private(set) var lastError: (code: Int32, message: String) = (SQLITE_OK, "")
+
     func error(_ code: Int32, context: String) -> EventStoreError {
         let message = String(cString: sqlite3_errmsg(handle))
+        lastError = (code, message)
         switch code & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the SQLite database stayed locked by another writer (\(message))")

@@ -56,22 +56,33 @@ public final class SQLiteEventStore: EventStore {
     public func readStream(_ stream: StreamName, fromVersion: Int64, limit: Int) async throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
         return try await sqlite.onReader { connection in
-            let statement = try connection.prepared(EventTable.readStream)
-            defer { statement.reset() }
-            try statement.bind(1, stream.rawValue)
-            try statement.bind(2, max(0, fromVersion))
-            try statement.bind(3, Int64(limit))
-            return try Self.events(from: statement, capacity: limit)
+            try connection.inTransaction(immediate: false) {
+                let positions = try SQLiteStreamIndex.positions(
+                    of: stream, fromVersion: fromVersion, limit: limit, on: connection)
+                let statement = try connection.prepared(SQLiteStreamIndex.selectEvent)
+                var events: [RecordedEvent] = []
+                events.reserveCapacity(positions.count)
+                for position in positions {
+                    defer { statement.reset() }
+                    try statement.bind(1, position)
+                    guard try statement.step() else {
+                        throw EventStoreError.database("the stream index of '\(stream)' names position \(position), which is missing")
+                    }
+                    let event = try statement.recordedEvent()
+                    guard event.stream == stream, event.streamVersion == (events.last?.streamVersion ?? max(0, fromVersion) - 1) + 1 else {
+                        throw EventStoreError.database("the stream index of '\(stream)' disagrees with the event at position \(position)")
+                    }
+                    events.append(event)
+                }
+                return events
+            }
         }
     }
 
     public func streamVersion(_ stream: StreamName) async throws -> Int64? {
         try await sqlite.onReader { connection in
-            let statement = try connection.prepared(EventTable.streamVersion)
-            defer { statement.reset() }
-            try statement.bind(1, stream.rawValue)
-            guard try statement.step(), !statement.isNull(0) else { return nil }
-            return statement.int64(0)
+            let version = try SQLiteStreamIndex.state(of: stream, on: connection).version
+            return version < 0 ? nil : version
         }
     }
 

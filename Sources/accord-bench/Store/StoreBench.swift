@@ -36,6 +36,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "SQLite: WAL length in pages at which the writer checkpoints.")
     var sqliteCheckpointPages: Int32 = SQLiteOptions().checkpointPages
 
+    @Option(help: "Event ids: v7 (time-ordered, Accord's default) or random (version 4, as external clients may send).")
+    var ids = "v7"
+
     @Option(help: "Concurrent writers in mode e.")
     var writers = 64
 
@@ -49,6 +52,7 @@ struct StoreBench: AsyncParsableCommand {
         guard events > 0, writers > 0, batchSize > 0, pageSize > 0 else {
             throw ValidationError("--events, --writers, --batch-size and --page-size must be positive")
         }
+        guard WorkloadW.IDKind(rawValue: ids) != nil else { throw ValidationError("--ids is v7 or random") }
         guard SQLiteSynchronous(rawValue: sqliteSynchronous) != nil else {
             throw ValidationError("--sqlite-synchronous is full or normal")
         }
@@ -59,13 +63,14 @@ struct StoreBench: AsyncParsableCommand {
 
     func run() async throws {
         progress("generating workload W: \(events) events")
-        let workload = try WorkloadW(eventCount: events)
+        let workload = try WorkloadW(eventCount: events, ids: WorkloadW.IDKind(rawValue: ids) ?? .v7)
         for backend in backends.split(separator: ",").map(String.init) {
             let target = try BenchTarget(
                 backend: backend, postgresURL: postgresURL, sqliteDir: sqliteDir,
                 sqlite: SQLiteOptions(
                     synchronous: SQLiteSynchronous(rawValue: sqliteSynchronous) ?? .full,
-                    checkpointPages: sqliteCheckpointPages))
+                    checkpointPages: sqliteCheckpointPages),
+                ids: ids)
             try await run(workload, on: target)
         }
     }
@@ -193,11 +198,11 @@ struct BenchTarget {
     private let make: () async throws -> any EventStore
     private let drop: () async -> Void
 
-    init(backend: String, postgresURL: String, sqliteDir: String, sqlite: SQLiteOptions) throws {
+    init(backend: String, postgresURL: String, sqliteDir: String, sqlite: SQLiteOptions, ids: String) throws {
         name = backend
         switch backend {
         case "sqlite":
-            labels = ["synchronous": sqlite.synchronous.rawValue]
+            labels = ["synchronous": sqlite.synchronous.rawValue, "ids": ids]
             let path = URL(fileURLWithPath: sqliteDir).appendingPathComponent("accord-bench.sqlite").path
             let remove = {
                 for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -208,7 +213,7 @@ struct BenchTarget {
             }
             drop = { remove() }
         default:
-            labels = [:]
+            labels = ["ids": ids]
             make = {
                 let conninfo = try await PostgresAdmin.recreateDatabase(named: "accord_bench", using: postgresURL)
                 try await PostgresAdmin.query("CHECKPOINT", using: postgresURL)

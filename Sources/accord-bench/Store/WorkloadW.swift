@@ -52,7 +52,14 @@ struct WorkloadW {
     /// The count-by-(nation, type) table mode d must rebuild: 300 cells.
     let expectedProjection: [ProjectionKey: Int]
 
-    init(eventCount: Int) throws {
+    /// How event ids are made: Accord's own time-ordered ids (UUIDv7, `ProposedEvent`'s default), or random
+    /// version-4 ids as an external client might send them.
+    enum IDKind: String, CaseIterable {
+        case v7
+        case random
+    }
+
+    init(eventCount: Int, ids: IDKind = .v7) throws {
         var names: [(StreamName, String)] = []
         for nation in Self.nations {
             for mission in Self.missions { names.append((try StreamName("nation-\(nation)-\(mission)"), nation)) }
@@ -71,7 +78,10 @@ struct WorkloadW {
             let position = Int64(g / names.count)
             let type = Self.eventTypes[rng.below(Self.eventTypes.count)]
             let payload = try Self.payload(&rng, type: type, nation: nation, mission: mission, seq: position)
-            let id = rng.uuid()
+            // One millisecond apart, as if recorded one after another.
+            let id = ids == .v7
+                ? UUID.timeOrdered(at: occurredAt.adding(microseconds: Int64(g) * 1_000), using: &rng)
+                : rng.uuid()
             events.append(Event(
                 index: g, streamIndex: s, stream: stream, nation: nation, position: position,
                 proposed: ProposedEvent(id: id, type: type, payload: payload, actor: actor, occurredAt: occurredAt)))
@@ -100,7 +110,7 @@ struct WorkloadW {
 }
 
 /// A small, fast, seedable generator (SplitMix64); W only needs determinism, not Python's exact stream.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
