@@ -3,17 +3,51 @@ import Crypto
 import Foundation
 
 /// A SHA-256 digest (32 bytes).
+///
+/// Held inline (four words, in byte order) rather than in an array: every event carries three of these, and
+/// reading the log would otherwise allocate three arrays per event.
 public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+    private var words: (UInt64, UInt64, UInt64, UInt64)
 
-    public static let zero = SHA256Hash(uncheckedBytes: [UInt8](repeating: 0, count: 32))
+    /// The 32 digest bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    public static let zero = SHA256Hash(words: (0, 0, 0, 0))
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        self.init(uncheckedBytes: bytes)
     }
 
-    init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    init(uncheckedBytes: [UInt8]) {
+        self = uncheckedBytes.withUnsafeBytes { SHA256Hash(digest: $0) }
+    }
+
+    /// The first 32 bytes of `digest` (callers pass exactly 32).
+    init(digest: UnsafeRawBufferPointer) {
+        words = (0, 0, 0, 0)
+        let count = min(32, digest.count)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest[..<count])) }
+    }
+
+    /// Calls `body` with the 32 digest bytes, without copying them into an array.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words, body)
+    }
+
+    public static func == (lhs: SHA256Hash, rhs: SHA256Hash) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
 
     public init?(hex: String) {
         var out: [UInt8] = []
@@ -30,16 +64,18 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
             if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
         }
         guard high == nil, out.count == 32 else { return nil }
-        bytes = out
+        self.init(uncheckedBytes: out)
     }
 
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+        withUnsafeBytes { bytes in
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0F)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -54,8 +90,7 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
     /// Hashes bytes in place, without copying them into an array first (payloads and chain layouts are hashed
     /// once per appended and per verified event).
     static func of(_ bytes: UnsafeRawBufferPointer) -> SHA256Hash {
-        let digest = SHA256.hash(data: bytes)
-        return SHA256Hash(uncheckedBytes: digest.withUnsafeBytes { Array($0) })
+        SHA256.hash(data: bytes).withUnsafeBytes { SHA256Hash(digest: $0) }
     }
 }
 
@@ -92,7 +127,7 @@ public enum EventChain {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(192 + stream.utf8.count + type.utf8.count + actor.id.utf8.count + actor.name.utf8.count)
         buffer.append(contentsOf: domainTag)
-        buffer.append(contentsOf: previous.bytes)
+        previous.withUnsafeBytes { buffer.append(contentsOf: $0) }
         appendInt64(position, to: &buffer)
         appendUUID(id, to: &buffer)
         appendString(stream, to: &buffer)
@@ -105,7 +140,7 @@ public enum EventChain {
         appendOptionalUUID(causationId, to: &buffer)
         appendInt64(occurredAt.microsecondsSinceEpoch, to: &buffer)
         appendInt64(recordedAt.microsecondsSinceEpoch, to: &buffer)
-        buffer.append(contentsOf: payloadHash.bytes)
+        payloadHash.withUnsafeBytes { buffer.append(contentsOf: $0) }
         return buffer.withUnsafeBytes { SHA256Hash.of($0) }
     }
 

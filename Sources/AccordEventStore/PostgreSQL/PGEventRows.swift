@@ -4,14 +4,14 @@ import Foundation
 /// Decoding events from binary results in the column order of `EventTable.columns`, and encoding appends as
 /// the array arguments of `accord_append`.
 extension PGResult {
-    func recordedEvent(_ row: Int32) throws(EventStoreError) -> RecordedEvent {
+    func recordedEvent(_ row: Int32, reusing strings: inout RecentStrings) throws(EventStoreError) -> RecordedEvent {
         let position = try int64(row, 0)
         guard let id = uuid(row, 1) else { throw .database("the event at position \(position) has no valid id") }
         return RecordedEvent(
-            position: position, id: id, stream: StreamName(trusted: string(row, 2)),
-            streamVersion: try int64(row, 3), type: string(row, 4), schemaVersion: try int32(row, 5),
+            position: position, id: id, stream: StreamName(trusted: string(row, 2, reusing: &strings)),
+            streamVersion: try int64(row, 3), type: string(row, 4, reusing: &strings), schemaVersion: try int32(row, 5),
             payload: JSONPayload(trustedCanonicalBytes: bytes(row, 6)),
-            actor: EventActor(id: string(row, 7), name: string(row, 8)),
+            actor: EventActor(id: string(row, 7, reusing: &strings), name: string(row, 8, reusing: &strings)),
             correlationId: uuid(row, 9), causationId: uuid(row, 10),
             occurredAt: Instant(microsecondsSinceEpoch: try int64(row, 11)),
             recordedAt: Instant(microsecondsSinceEpoch: try int64(row, 12)),
@@ -21,7 +21,8 @@ extension PGResult {
     func recordedEvents() throws(EventStoreError) -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         events.reserveCapacity(Int(rowCount))
-        for row in 0..<rowCount { events.append(try recordedEvent(row)) }
+        var strings = RecentStrings()
+        for row in 0..<rowCount { events.append(try recordedEvent(row, reusing: &strings)) }
         return events
     }
 
@@ -63,9 +64,9 @@ extension PGParameters {
         p.uuidArray(rows) { $0.causationId }
         p.int64Array(rows) { $0.occurredAt.microsecondsSinceEpoch }
         p.int64Array(rows) { $0.recordedAt.microsecondsSinceEpoch }
-        p.byteaArray(rows) { $0.payloadHash.bytes }
-        p.byteaArray(rows) { $0.previousChainHash.bytes }
-        p.byteaArray(rows) { $0.chainHash.bytes }
+        p.hashArray(rows) { $0.payloadHash }
+        p.hashArray(rows) { $0.previousChainHash }
+        p.hashArray(rows) { $0.chainHash }
         return p
     }
 

@@ -13,6 +13,8 @@ final class SQLiteAppender: @unchecked Sendable {
     /// the head, which empties the cache, so it never answers for a state it has not seen.
     private var streams: [StreamName: SQLiteStreamState] = [:]
     private var cacheHead: Int64 = -1
+    /// Reused for every inserted row (see `SQLiteStatement.insert`).
+    private var scratch: [UInt8] = []
     private static let maximumCachedStreams = 100_000
 
     init(clock: any WallClock, signal: AppendSignal) {
@@ -95,9 +97,7 @@ final class SQLiteAppender: @unchecked Sendable {
         var written: [StreamName: SQLiteStreamState] = [:]
         var chunks: [StreamName: [(firstVersion: Int64, positions: [Int64])]] = [:]
         for row in planner.rows {
-            defer { insert.reset() }
-            try insert.bind(row)
-            _ = try insert.step()
+            try insert.insert(row, scratch: &scratch)
             // Every planned stream was read through the reader, so its entry is cached.
             var state = written[row.stream] ?? streams[row.stream] ?? .absent
             if let chunk = state.append(position: row.position) { chunks[row.stream, default: []].append(chunk) }

@@ -121,7 +121,8 @@ public final class SQLiteEventStore: EventStore {
     private static func events(from statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         events.reserveCapacity(min(capacity, 4_096))
-        while try statement.step() { events.append(try statement.recordedEvent()) }
+        var strings = RecentStrings()
+        while try statement.step() { events.append(try statement.recordedEvent(reusing: &strings)) }
         return events
     }
 }

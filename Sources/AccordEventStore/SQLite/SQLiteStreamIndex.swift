@@ -25,13 +25,11 @@ struct SQLiteStreamState: Sendable, Hashable {
 enum SQLiteStreamIndex {
     static let selectState = "SELECT version, tail FROM accord_streams WHERE stream = $1"
 
-    /// Inserts a new stream or moves an existing one on, but only from the version the writer planned from:
-    /// a stream index out of step with the log fails the append instead of being overwritten.
-    static let upsertState = """
-        INSERT INTO accord_streams (stream, version, tail) VALUES ($1, $2, $3) \
-        ON CONFLICT (stream) DO UPDATE SET version = excluded.version, tail = excluded.tail \
-        WHERE accord_streams.version = $4
-        """
+    static let insertState = "INSERT INTO accord_streams (stream, version, tail) VALUES ($1, $2, $3)"
+
+    /// Moves a stream on, but only from the version the writer planned from: a stream index out of step with
+    /// the log fails the append instead of being overwritten.
+    static let updateState = "UPDATE accord_streams SET version = $2, tail = $3 WHERE stream = $1 AND version = $4"
 
     static let insertChunk = "INSERT INTO accord_stream_chunks (stream, first_version, positions) VALUES ($1, $2, $3)"
 
@@ -65,13 +63,14 @@ enum SQLiteStreamIndex {
                 _ = try insert.step()
             }
         }
-        let upsert = try connection.prepared(upsertState)
-        defer { upsert.reset() }
-        try upsert.bind(1, stream.rawValue)
-        try upsert.bind(2, new.version)
-        try upsert.bind(3, bytes: encode(new.tail))
-        try upsert.bind(4, previousVersion)
-        _ = try upsert.step()
+        // A new stream is inserted (the primary key refuses one that exists after all).
+        let statement = try connection.prepared(previousVersion < 0 ? insertState : updateState)
+        defer { statement.reset() }
+        try statement.bind(1, stream.rawValue)
+        try statement.bind(2, new.version)
+        try statement.bind(3, bytes: encode(new.tail))
+        if previousVersion >= 0 { try statement.bind(4, previousVersion) }
+        _ = try statement.step()
         guard connection.changes == 1 else {
             throw .database("the stream index of '\(stream)' is not at version \(previousVersion) as the log says")
         }

@@ -48,6 +48,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Page size of the reads in modes c and d.")
     var pageSize = 1_000
 
+    @Option(help: "Measure modes c and d this many times each (one line per measurement).")
+    var readRepeats = 1
+
     func validate() throws {
         guard events > 0, writers > 0, batchSize > 0, pageSize > 0 else {
             throw ValidationError("--events, --writers, --batch-size and --page-size must be positive")
@@ -91,19 +94,23 @@ struct StoreBench: AsyncParsableCommand {
             if modes.contains("c") {
                 _ = try await readAll(store)
                 progress("[\(target.name)] c: read the log in pages of \(pageSize)")
-                var count = 0
-                let measurement = try await Measurement.time { count = try await readAll(store) }
-                guard count == n else { throw BenchError("c read \(count) events, not \(n)") }
-                measurement.report(backend: target.name, mode: "c", events: n, extra: target.labels)
+                for _ in 0..<max(1, readRepeats) {
+                    var count = 0
+                    let measurement = try await Measurement.time { count = try await readAll(store) }
+                    guard count == n else { throw BenchError("c read \(count) events, not \(n)") }
+                    measurement.report(backend: target.name, mode: "c", events: n, extra: target.labels)
+                }
             }
             if modes.contains("d") {
                 progress("[\(target.name)] d: projection rebuild")
-                var counts: [WorkloadW.ProjectionKey: Int] = [:]
-                let measurement = try await Measurement.time { counts = try await project(store) }
-                guard counts == workload.expectedProjection, counts.count == 300 || n < 100_000 else {
-                    throw BenchError("d: the projection does not match the expected \(workload.expectedProjection.count) cells")
+                for _ in 0..<max(1, readRepeats) {
+                    var counts: [WorkloadW.ProjectionKey: Int] = [:]
+                    let measurement = try await Measurement.time { counts = try await project(store) }
+                    guard counts == workload.expectedProjection, counts.count == 300 || n < 100_000 else {
+                        throw BenchError("d: the projection does not match the expected \(workload.expectedProjection.count) cells")
+                    }
+                    measurement.report(backend: target.name, mode: "d", events: n, extra: target.labels)
                 }
-                measurement.report(backend: target.name, mode: "d", events: n, extra: target.labels)
             }
             await store.close()
         }
