@@ -49,7 +49,9 @@ CREATE TRIGGER accord_events_no_truncate BEFORE TRUNCATE ON accord_events
 -- version is taken. Either way the store re-reads the state under the lock and tries again.
 --
 --   p_head, p_head_hash   the head position (0 for an empty log) and its chain hash the rows were chained to
---   p_streams, p_versions each stream written and the version it is assumed to be at now (-1: no stream)
+--   p_streams, p_versions the streams whose version the store assumed from the request (-1: no stream) and
+--                         that must be checked; the store knows the other streams' versions exactly, since
+--                         they held at the head it passes, which is checked first
 --   p_ids ... p_chain_hashes  one element per event, in position order starting at p_head + 1
 CREATE FUNCTION accord_append(
     p_head bigint, p_head_hash bytea, p_streams text[], p_versions bigint[],

@@ -38,15 +38,17 @@ extension PGResult {
 
 extension PGParameters {
     /// The arguments of `accord_append` (see `schema/postgres/0001_event_store.pg.sql`) for the rows `planner`
-    /// chained onto the head `head`/`headHash`.
-    static func appendArguments(planner: AppendPlanner, head: Int64, headHash: SHA256Hash) -> PGParameters {
+    /// chained onto the head `head`/`headHash`, with the stream versions the database must check.
+    static func appendArguments(
+        planner: AppendPlanner, head: Int64, headHash: SHA256Hash, unverifiedVersions: [StreamName: Int64]
+    ) -> PGParameters {
         let rows = planner.rows
-        let streams = planner.baseVersions.keys.sorted()
+        let streams = Array(unverifiedVersions.keys)
         var p = PGParameters(capacity: 256 + rows.count * 512)
         p.int64(head)
         p.bytea(headHash.bytes)
         p.textArray(streams) { $0.rawValue }
-        p.int64Array(streams) { planner.baseVersions[$0] ?? -1 }
+        p.int64Array(streams) { unverifiedVersions[$0] ?? -1 }
         p.uuidArray(rows) { $0.id }
         p.textArray(rows) { $0.stream.rawValue }
         p.int64Array(rows) { $0.streamVersion }
