@@ -146,10 +146,12 @@ final class SQLiteConnection: SQLConnection {
     /// Runs `body` in a transaction; rolls back when it throws. `immediate` takes the write lock at BEGIN, which
     /// is what makes position allocation (head + 1) safe against other processes writing the same file.
     func inTransaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
-        try executeScript(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        // Prepared once per connection: parsing BEGIN and COMMIT again for every single-event append would cost
+        // as much as the insert.
+        try run(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
-            try executeScript("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
             rollback()
@@ -159,6 +161,13 @@ final class SQLiteConnection: SQLConnection {
 
     func rollback() {
         if sqlite3_get_autocommit(handle) == 0 { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+    }
+
+    /// Runs a statement without parameters or rows through the statement cache.
+    private func run(_ sql: String) throws(EventStoreError) {
+        let statement = try prepared(sql)
+        defer { statement.reset() }
+        _ = try statement.step()
     }
 }
 
