@@ -10,6 +10,7 @@ public final class SQLiteEventStore: EventStore {
     public let limits: EventStoreLimits
     let sqlite: SQLiteDatabase
     private let signal: AppendSignal
+    private let readAhead: ReadAhead
 
     public var database: any SQLDatabase { sqlite }
 
@@ -21,6 +22,7 @@ public final class SQLiteEventStore: EventStore {
         self.limits = limits
         self.sqlite = sqlite
         self.signal = signal
+        self.readAhead = ReadAhead { after, limit in try await Self.readPage(sqlite, after: after, limit: limit) }
     }
 
     /// Opens (creating the file and its parent folders if needed) and migrates the database at `path`.
@@ -88,10 +90,14 @@ public final class SQLiteEventStore: EventStore {
 
     public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
-        return try await sqlite.onReader { connection in
+        return try await readAhead.read(after: max(0, position), limit: limit)
+    }
+
+    private static func readPage(_ sqlite: SQLiteDatabase, after position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await sqlite.onReader { connection in
             let statement = try connection.prepared(EventTable.readAll)
             defer { statement.reset() }
-            try statement.bind(1, max(0, position))
+            try statement.bind(1, position)
             try statement.bind(2, Int64(limit))
             return try Self.events(from: statement, capacity: limit)
         }
@@ -114,6 +120,7 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func close() async {
+        readAhead.cancelAll()
         await sqlite.close()
         signal.wakeAll()
     }
