@@ -156,11 +156,11 @@ final class PGConnection: SQLConnection {
 }
 
 /// Calls `body` with a NULL-terminated array of C strings.
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     let duplicates = strings.map { strdup($0) }
     defer { duplicates.forEach { free($0) } }
     let pointers = duplicates.map { UnsafePointer($0) } + [nil]
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 extension PGConnection {

@@ -45,6 +45,7 @@ final class SQLiteConnection: SQLConnection {
     let handle: OpaquePointer
     let dialect = SQLDialect.sqlite
     private var statements: [String: SQLiteStatement] = [:]
+    private static let maximumCachedStatements = 500
 
     init(path: String, readOnly: Bool, options: SQLiteOptions) throws(EventStoreError) {
         var db: OpaquePointer?
@@ -90,6 +91,8 @@ final class SQLiteConnection: SQLConnection {
     /// The cached prepared statement for `sql`, reset and ready to bind.
     func prepared(_ sql: String) throws(EventStoreError) -> SQLiteStatement {
         if let statement = statements[sql] { return statement }
+        // Bounded for callers that build SQL dynamically; statements in use stay valid (finalised when released).
+        if statements.count >= Self.maximumCachedStatements { statements.removeAll() }
         let statement = try SQLiteStatement(connection: self, sql: sql)
         statements[sql] = statement
         return statement
