@@ -109,6 +109,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Audit trails: streamed exports, signed checkpoints, offline verification, redaction, HTML reports.
+        .target(
+            name: "AccordAudit",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -116,6 +134,7 @@ let package = Package(
                 "AccordEventStore",
                 "AccordService",
                 "AccordHTTP",
+                "AccordAudit",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +146,7 @@ let package = Package(
             dependencies: [
                 "AccordEventStore",
                 "AccordTime",
+                "AccordAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -156,6 +176,14 @@ let package = Package(
             name: "AccordHTTPTests",
             dependencies: [
                 "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordAuditTests",
+            dependencies: [
+                "AccordAudit", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
