@@ -34,6 +34,9 @@ public struct Checkpoint: Codable, Hashable, Sendable {
     /// The bytes the signature covers.
     public var signedMessage: [UInt8] { canonical(withSignature: false) }
 
+    /// The checkpoint as the line that closes an export (without the newline).
+    public var jsonLine: String { String(decoding: canonical(withSignature: true), as: UTF8.self) }
+
     /// The checkpoint line of an export.
     func appendLine(to out: inout [UInt8]) {
         out.append(contentsOf: canonical(withSignature: true))

@@ -28,19 +28,23 @@ struct FigureSeries: Sendable {
         let span = Double(max(1, end.microsecondsSinceEpoch - start.microsecondsSinceEpoch))
         func x(_ t: Instant) -> Double { left + Double(t.microsecondsSinceEpoch - start.microsecondsSinceEpoch) / span * plotW }
         let maxValue = max(points.map(\.1).max() ?? 0, threshold ?? 0, isShare ? 100 : 1)
-        let topValue = isShare ? 100 : Self.niceCeiling(maxValue * 1.08)
+        // Round steps (1, 2, 5 × 10^n, whole numbers for counts) so that every tick label is exact.
+        let step = isShare ? 25 : Self.niceStep(maxValue * 1.08 / 4)
+        let tickCount = isShare ? 4 : Int((maxValue * 1.08 / step).rounded(.up))
+        let topValue = step * Double(max(1, tickCount))
         func y(_ v: Double) -> Double { top + plotH - v / topValue * plotH }
         func f(_ v: Double) -> String { format1(v) }
         var s = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(label)): \(HTML.escape(figureLabel)) over time\" xmlns=\"http://www.w3.org/2000/svg\">"
         // Axes and grid.
-        for i in 0...4 {
-            let v = topValue * Double(i) / 4
+        for i in 0...max(1, tickCount) {
+            let v = step * Double(i)
             s += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y(v)))\" x2=\"\(f(width - right))\" y2=\"\(f(y(v)))\"/>"
             s += "<text class=\"tick\" x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(Self.axisLabel(v, share: isShare)))</text>"
         }
         for i in 0...4 {
             let t = Instant(microsecondsSinceEpoch: start.microsecondsSinceEpoch + Int64(Double(i) / 4 * span))
-            s += "<text class=\"tick\" x=\"\(f(x(t)))\" y=\"\(f(height - bottom + 18))\" text-anchor=\"middle\">\(t.utcDate.iso8601)</text>"
+            let anchor = i == 0 ? "start" : i == 4 ? "end" : "middle"
+            s += "<text class=\"tick\" x=\"\(f(x(t)))\" y=\"\(f(height - bottom + 18))\" text-anchor=\"\(anchor)\">\(t.utcDate.iso8601)</text>"
         }
         s += "<line class=\"axis\" x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(width - right))\" y2=\"\(f(top + plotH))\"/>"
         // Threshold.
@@ -77,11 +81,12 @@ struct FigureSeries: Sendable {
         return fraction == 0 ? String(whole) : "\(whole).\(fraction)"
     }
 
-    static func niceCeiling(_ v: Double) -> Double {
-        guard v > 0 else { return 1 }
+    /// The smallest of 1, 2, 5 × 10^n (at least 1) not below `v`.
+    static func niceStep(_ v: Double) -> Double {
+        guard v > 1 else { return 1 }
         var magnitude = 1.0
         while magnitude * 10 <= v { magnitude *= 10 }
-        for step in [1.0, 2.0, 2.5, 5.0, 10.0] where step * magnitude >= v { return step * magnitude }
+        for step in [1.0, 2.0, 5.0, 10.0] where step * magnitude >= v { return step * magnitude }
         return 10 * magnitude
     }
 

@@ -29,6 +29,23 @@ public struct PayloadRedaction: Codable, Hashable, Sendable {
     public var originalPayloadHash: String
     public var redactedPayloadHash: String
 
+    enum CodingKeys: String, CodingKey {
+        case event, position, type, paths, reason, redactedPayload, originalPayloadHash, redactedPayloadHash
+    }
+
+    /// Ids are written in lower case, as everywhere in the log and its exports.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(event.uuidString.lowercased(), forKey: .event)
+        try c.encode(position, forKey: .position)
+        try c.encode(type, forKey: .type)
+        try c.encode(paths, forKey: .paths)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(redactedPayload, forKey: .redactedPayload)
+        try c.encode(originalPayloadHash, forKey: .originalPayloadHash)
+        try c.encode(redactedPayloadHash, forKey: .redactedPayloadHash)
+    }
+
     public init(event: UUID, position: Int64, type: String, paths: [String], reason: String, redactedPayload: String,
                 originalPayloadHash: String, redactedPayloadHash: String) {
         self.event = event
