@@ -46,8 +46,7 @@ public enum ProcessReport {
         for t in instants {
             let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: t), dependencies: dependencies).evaluateAll()
             for result in results {
-                guard let figure = result.figures.first(where: { FigureSeries.number($0.value) != nil }),
-                      let value = FigureSeries.number(figure.value) else { continue }
+                guard let figure = primaryFigure(result), let value = FigureSeries.number(figure.value) else { continue }
                 var series = byRule[result.rule] ?? {
                     order.append(result.rule)
                     var isShare = false
@@ -67,6 +66,18 @@ public enum ProcessReport {
             byRule[transition.rule]?.marks.append((transition.at, transition.to))
         }
         return order.compactMap { byRule[$0] }
+    }
+
+    /// The figure a rule's chart follows: for role coverage the number of components with a lead (its figures
+    /// are one per component), otherwise its first numeric figure.
+    static func primaryFigure(_ result: RuleResult) -> RuleFigure? {
+        if result.kind == .roleCoverage, !result.figures.isEmpty {
+            let led = Int64(result.figures.filter { $0.met == true }.count)
+            return RuleFigure(key: "components-led", label: "components with a lead nation", value: .count(led),
+                              total: Int64(result.figures.count), threshold: .count(Int64(result.figures.count)),
+                              met: led == Int64(result.figures.count), text: "\(led) of \(result.figures.count) components led")
+        }
+        return result.figures.first { FigureSeries.number($0.value) != nil }
     }
 
     struct Page {
@@ -255,7 +266,7 @@ public enum ProcessReport {
             .chart .mark-failed{stroke:var(--bad);stroke-width:1.6}.chart .mark-failed-label{fill:var(--bad);font-size:11px;font-weight:600}
             .matrix{font-size:12px}.matrix td.held{background:#eaf4ee;white-space:nowrap}.matrix th[scope=row]{white-space:nowrap}
             .sources{font-size:12px;color:var(--muted);padding-left:22px}
-            .timeline .pos{color:var(--muted);font-variant-numeric:tabular-nums}.timeline .recorded{white-space:nowrap;color:var(--muted)}
+            .timeline .pos{color:var(--muted);font-variant-numeric:tabular-nums}.timeline td:nth-child(2),.rules td:nth-child(5),time{white-space:nowrap}.timeline .recorded{white-space:nowrap;color:var(--muted)}
             .timeline .note,.timeline .reason,.timeline .source{color:var(--muted);font-size:12px}.timeline .flag{color:var(--bad);font-size:12px;font-weight:600}
             .timeline tr.amendment td{background:#fff8e6}.timeline tr.amendment td:last-child{padding-left:22px}.arrow{font-weight:600}
             .timeline tr.retracted td:last-child{text-decoration:line-through;text-decoration-color:var(--bad)}
