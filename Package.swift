@@ -146,6 +146,7 @@ let package = Package(
             dependencies: [
                 "AccordEventStore",
                 "AccordTime",
+                "AccordService",
                 "AccordAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
