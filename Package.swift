@@ -116,14 +116,27 @@ let package = Package(
                 "AccordDomain",
                 "AccordEventStore",
                 "AccordService",
-                "AccordHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["HTTP"],
+            swiftSettings: strict
+        ),
+        // The audit API routes, installed into the server through `extraRoutes`.
+        .target(
+            name: "AccordAuditHTTP",
+            dependencies: [
+                "AccordAudit",
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/AccordAudit/HTTP",
             swiftSettings: strict
         ),
 
@@ -135,6 +148,7 @@ let package = Package(
                 "AccordService",
                 "AccordHTTP",
                 "AccordAudit",
+                "AccordAuditHTTP",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "AccordAuditTests",
             dependencies: [
-                "AccordAudit", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                "AccordAudit", "AccordAuditHTTP", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

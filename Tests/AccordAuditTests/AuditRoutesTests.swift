@@ -1,4 +1,5 @@
 import AccordAudit
+import AccordAuditHTTP
 import AccordDomain
 import AccordEventStore
 import AccordHTTP

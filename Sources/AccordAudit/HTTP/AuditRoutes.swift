@@ -1,3 +1,4 @@
+import AccordAudit
 import AccordDomain
 import AccordEventStore
 import AccordHTTP

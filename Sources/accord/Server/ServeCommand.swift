@@ -1,4 +1,5 @@
 import AccordAudit
+import AccordAuditHTTP
 import AccordEventStore
 import AccordHTTP
 import AccordService
