@@ -36,9 +36,10 @@ struct JSONScanner {
         index += 1
     }
 
-    /// Calls `member` for each member of the object at the current index, with the key's decoded bytes and the
-    /// value's span; `member` must leave `index` after the value (by reading or skipping it).
-    mutating func object(_ member: (inout JSONScanner, [UInt8]) throws(ScanError) -> Void) throws(ScanError) {
+    /// Calls `member` for each member of the object at the current index, with the span of the key's raw bytes
+    /// (between its quotes, escapes undecoded: Accord's keys have none); `member` must leave `index` after the
+    /// value (by reading or skipping it).
+    mutating func object(_ member: (inout JSONScanner, Range<Int>) throws(ScanError) -> Void) throws(ScanError) {
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -47,7 +48,7 @@ struct JSONScanner {
         }
         while true {
             skipWhitespace()
-            let key = try stringBytes()
+            let (key, _) = try stringSpan()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             try member(&self, key)
@@ -61,6 +62,13 @@ struct JSONScanner {
                 throw fail("expected ',' or '}'")
             }
         }
+    }
+
+    /// Whether the bytes in `span` are `key`.
+    @inline(__always)
+    func matches(_ span: Range<Int>, _ key: [UInt8]) -> Bool {
+        guard span.count == key.count, let base = bytes.baseAddress else { return false }
+        return key.withUnsafeBytes { key in key.baseAddress.map { memcmp(base + span.lowerBound, $0, span.count) == 0 } ?? span.isEmpty }
     }
 
     /// Calls `element` for each element of the array at the current index.
@@ -125,22 +133,28 @@ struct JSONScanner {
 
     /// The span of a string literal's content (between the quotes, escapes undecoded) and whether it has escapes.
     mutating func stringSpan() throws(ScanError) -> (Range<Int>, escaped: Bool) {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let base = bytes.baseAddress else { throw fail("expected a string") }
         index += 1
         let start = index
         var escaped = false
         while index < bytes.count {
-            let c = bytes[index]
-            if c == UInt8(ascii: "\"") {
-                index += 1
-                return (start..<(index - 1), escaped)
+            // The next quote; a backslash before it means an escape, handled byte by byte.
+            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { break }
+            let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
+            if memchr(base + index, Int32(UInt8(ascii: "\\")), end - index) == nil {
+                index = end + 1
+                return (start..<end, escaped)
             }
-            if c == UInt8(ascii: "\\") {
-                escaped = true
-                index += 2
-                continue
+            escaped = true
+            while index < end {
+                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
             }
-            index += 1
+            if index == end {
+                index = end + 1
+                return (start..<end, escaped)
+            }
+            // The quote at `end` was escaped: look for the next one.
+            index = end + 1
         }
         throw fail("unterminated string")
     }
@@ -164,7 +178,11 @@ struct JSONScanner {
     }
 
     mutating func string() throws(ScanError) -> String {
-        String(decoding: try stringBytes(), as: UTF8.self)
+        let save = index
+        let (span, escaped) = try stringSpan()
+        if !escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[span]), as: UTF8.self) }
+        index = save
+        return String(decoding: try stringBytes(), as: UTF8.self)
     }
 
     /// A string, or nil for `null`.
@@ -210,16 +228,21 @@ struct JSONScanner {
         let start = index
         let (span, _) = try stringSpan()
         guard span.count == 64 else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
-        var out = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
-            guard let high = Self.hexValue(bytes[span.lowerBound + 2 * i]), let low = Self.hexValue(bytes[span.lowerBound + 2 * i + 1]) else {
-                throw ScanError(offset: start, message: "expected a 64-digit hex hash")
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            for i in 0..<32 {
+                let high = Self.hexTable[Int(bytes[span.lowerBound + 2 * i])], low = Self.hexTable[Int(bytes[span.lowerBound + 2 * i + 1])]
+                valid = valid && high != 0xFF && low != 0xFF
+                buffer[i] = high << 4 | (low & 0x0F)
             }
-            out[i] = high << 4 | low
+            count = 32
         }
-        guard let hash = SHA256Hash(bytes: out) else { throw ScanError(offset: start, message: "expected a hash") }
+        guard valid, let hash = SHA256Hash(bytes: out) else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
         return hash
     }
+
+    /// Hex digit values by byte; 0xFF for anything else.
+    static let hexTable: [UInt8] = (0...255).map { hexValue(UInt8($0)) ?? 0xFF }
 
     /// A quoted UUID, or nil for `null`.
     mutating func optionalUUID() throws(ScanError) -> UUID? {
@@ -231,23 +254,23 @@ struct JSONScanner {
         let start = index
         let (span, _) = try stringSpan()
         guard span.count == 36 else { throw ScanError(offset: start, message: "expected a UUID") }
-        var out = [UInt8]()
-        out.reserveCapacity(16)
-        var i = span.lowerBound
-        while i < span.upperBound {
-            if bytes[i] == UInt8(ascii: "-") {
-                i += 1
-                continue
+        var u: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var valid = true
+        withUnsafeMutableBytes(of: &u) { out in
+            var i = span.lowerBound
+            for n in 0..<16 {
+                if n == 4 || n == 6 || n == 8 || n == 10 {
+                    valid = valid && bytes[i] == UInt8(ascii: "-")
+                    i += 1
+                }
+                let high = Self.hexTable[Int(bytes[i])], low = Self.hexTable[Int(bytes[i + 1])]
+                valid = valid && high != 0xFF && low != 0xFF
+                out[n] = high << 4 | (low & 0x0F)
+                i += 2
             }
-            guard i + 1 < span.upperBound, let high = Self.hexValue(bytes[i]), let low = Self.hexValue(bytes[i + 1]) else {
-                throw ScanError(offset: start, message: "expected a UUID")
-            }
-            out.append(high << 4 | low)
-            i += 2
         }
-        guard out.count == 16 else { throw ScanError(offset: start, message: "expected a UUID") }
-        return UUID(uuid: (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7],
-                           out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15]))
+        guard valid else { throw ScanError(offset: start, message: "expected a UUID") }
+        return UUID(uuid: u)
     }
 
     /// A quoted RFC 3339 instant. The fixed-width form the export writes is read directly; others go through

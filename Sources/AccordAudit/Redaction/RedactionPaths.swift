@@ -46,7 +46,7 @@ public enum RedactionPaths {
                 if payload[scanner.index] == UInt8(ascii: "{") {
                     try scanner.object { s, key throws(ScanError) in
                         s.skipWhitespace()
-                        if found == nil, key == token { found = s.index }
+                        if found == nil, s.matches(key, token) { found = s.index }
                         try s.skipValue()
                     }
                 } else if payload[scanner.index] == UInt8(ascii: "["), let wanted = Int(String(decoding: token, as: UTF8.self)), wanted >= 0 {

@@ -410,28 +410,34 @@ struct ParsedLine {
         var line = self
         try scanner.object { s, key throws(ScanError) in
             switch key.count {
-            case 2 where key == Keys.id: line.id = try s.uuid()
-            case 4 where key == Keys.kind: line.kind = try s.string()
-            case 4 where key == Keys.type: line.type = try s.string()
-            case 5 where key == Keys.actor:
+            case 2 where s.matches(key, Keys.id): line.id = try s.uuid()
+            case 4 where s.matches(key, Keys.kind): line.kind = try s.string()
+            case 4 where s.matches(key, Keys.type): line.type = try s.string()
+            case 5 where s.matches(key, Keys.actor):
                 try s.object { a, k throws(ScanError) in
-                    if k == Keys.id { line.actorID = try a.string() } else if k == Keys.name { line.actorName = try a.string() } else { try a.skipValue() }
+                    if a.matches(k, Keys.id) {
+                        line.actorID = try a.string()
+                    } else if a.matches(k, Keys.name) {
+                        line.actorName = try a.string()
+                    } else {
+                        try a.skipValue()
+                    }
                 }
-            case 6 where key == Keys.stream: line.stream = try s.string()
-            case 7 where key == Keys.payload:
+            case 6 where s.matches(key, Keys.stream): line.stream = try s.string()
+            case 7 where s.matches(key, Keys.payload):
                 s.skipWhitespace()
                 line.payload = try s.skipValue()
-            case 8 where key == Keys.position: line.position = try s.integer()
-            case 9 where key == Keys.chainHash: line.chainHash = try s.hash()
-            case 10 where key == Keys.occurredAt: line.occurredAt = try s.instant()
-            case 10 where key == Keys.recordedAt: line.recordedAt = try s.instant()
-            case 10 where key == Keys.redactions:
+            case 8 where s.matches(key, Keys.position): line.position = try s.integer()
+            case 9 where s.matches(key, Keys.chainHash): line.chainHash = try s.hash()
+            case 10 where s.matches(key, Keys.occurredAt): line.occurredAt = try s.instant()
+            case 10 where s.matches(key, Keys.recordedAt): line.recordedAt = try s.instant()
+            case 10 where s.matches(key, Keys.redactions):
                 try s.array { a throws(ScanError) in
                     var mark = RedactionMark(position: 0, paths: [])
                     try a.object { m, k throws(ScanError) in
-                        if k == Keys.position {
+                        if m.matches(k, Keys.position) {
                             mark.position = try m.integer()
-                        } else if k == Keys.paths {
+                        } else if m.matches(k, Keys.paths) {
                             try m.array { p throws(ScanError) in mark.paths.append(try p.string()) }
                         } else {
                             try m.skipValue()
@@ -439,15 +445,15 @@ struct ParsedLine {
                     }
                     line.redactions.append(mark)
                 }
-            case 11 where key == Keys.causationId: line.causationID = try s.optionalUUID()
-            case 11 where key == Keys.payloadHash: line.payloadHash = try s.hash()
-            case 12 where key == Keys.previousHash: line.previousHash = try s.hash()
-            case 13 where key == Keys.correlationId: line.correlationID = try s.optionalUUID()
-            case 13 where key == Keys.schemaVersion:
+            case 11 where s.matches(key, Keys.causationId): line.causationID = try s.optionalUUID()
+            case 11 where s.matches(key, Keys.payloadHash): line.payloadHash = try s.hash()
+            case 12 where s.matches(key, Keys.previousHash): line.previousHash = try s.hash()
+            case 13 where s.matches(key, Keys.correlationId): line.correlationID = try s.optionalUUID()
+            case 13 where s.matches(key, Keys.schemaVersion):
                 let v = try s.integer()
                 guard let narrow = Int32(exactly: v) else { throw s.fail("schemaVersion out of range") }
                 line.schemaVersion = narrow
-            case 13 where key == Keys.streamVersion: line.streamVersion = try s.integer()
+            case 13 where s.matches(key, Keys.streamVersion): line.streamVersion = try s.integer()
             default: try s.skipValue()
             }
         }

@@ -29,7 +29,8 @@ struct LineReader {
                 let keepGoing = try buffer.withUnsafeBufferPointer { all -> Bool in
                     let data = UnsafeBufferPointer(rebasing: all[0..<n])
                     var start = 0
-                    for i in 0..<n where data[i] == 0x0A {
+                    while start < n, let base = data.baseAddress, let found = memchr(base + start, 0x0A, n - start) {
+                        let i = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                         number += 1
                         if carry.isEmpty {
                             if try !line(UnsafeBufferPointer(rebasing: data[start..<i]), number) { return false }
