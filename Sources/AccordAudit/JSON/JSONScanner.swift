@@ -134,28 +134,24 @@ struct JSONScanner {
     /// The span of a string literal's content (between the quotes, escapes undecoded) and whether it has escapes.
     mutating func stringSpan() throws(ScanError) -> (Range<Int>, escaped: Bool) {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let base = bytes.baseAddress else { throw fail("expected a string") }
-        index += 1
-        let start = index
+        let start = index + 1
+        var i = start
         var escaped = false
-        while index < bytes.count {
-            // The next quote; a backslash before it means an escape, handled byte by byte.
-            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { break }
-            let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
-            if memchr(base + index, Int32(UInt8(ascii: "\\")), end - index) == nil {
-                index = end + 1
-                return (start..<end, escaped)
+        let end = bytes.count
+        while i < end {
+            let c = base[i]
+            if c == UInt8(ascii: "\"") {
+                index = i + 1
+                return (start..<i, escaped)
             }
-            escaped = true
-            while index < end {
-                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                i += 2
+            } else {
+                i += 1
             }
-            if index == end {
-                index = end + 1
-                return (start..<end, escaped)
-            }
-            // The quote at `end` was escaped: look for the next one.
-            index = end + 1
         }
+        index = end
         throw fail("unterminated string")
     }
 
@@ -227,12 +223,13 @@ struct JSONScanner {
     mutating func hash() throws(ScanError) -> SHA256Hash {
         let start = index
         let (span, _) = try stringSpan()
-        guard span.count == 64 else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
+        guard span.count == 64, let base = bytes.baseAddress else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
         var valid = true
         let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            let digits = base + span.lowerBound
             for i in 0..<32 {
-                let high = Self.hexTable[Int(bytes[span.lowerBound + 2 * i])], low = Self.hexTable[Int(bytes[span.lowerBound + 2 * i + 1])]
-                valid = valid && high != 0xFF && low != 0xFF
+                let high = Self.hexDigit(digits[2 * i]), low = Self.hexDigit(digits[2 * i + 1])
+                valid = valid && high < 16 && low < 16
                 buffer[i] = high << 4 | (low & 0x0F)
             }
             count = 32
@@ -241,8 +238,12 @@ struct JSONScanner {
         return hash
     }
 
-    /// Hex digit values by byte; 0xFF for anything else.
-    static let hexTable: [UInt8] = (0...255).map { hexValue(UInt8($0)) ?? 0xFF }
+    /// A hex digit's value; 16 or more for anything else.
+    @inline(__always)
+    static func hexDigit(_ c: UInt8) -> UInt8 {
+        let digit = c &- 0x30, lower = (c | 0x20) &- 0x61
+        return digit < 10 ? digit : lower < 6 ? lower &+ 10 : 0xFF
+    }
 
     /// A quoted UUID, or nil for `null`.
     mutating func optionalUUID() throws(ScanError) -> UUID? {
@@ -263,8 +264,8 @@ struct JSONScanner {
                     valid = valid && bytes[i] == UInt8(ascii: "-")
                     i += 1
                 }
-                let high = Self.hexTable[Int(bytes[i])], low = Self.hexTable[Int(bytes[i + 1])]
-                valid = valid && high != 0xFF && low != 0xFF
+                let high = Self.hexDigit(bytes[i]), low = Self.hexDigit(bytes[i + 1])
+                valid = valid && high < 16 && low < 16
                 out[n] = high << 4 | (low & 0x0F)
                 i += 2
             }

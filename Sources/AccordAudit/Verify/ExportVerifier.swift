@@ -234,7 +234,7 @@ public struct ExportVerifier: Sendable {
             if !elided {
                 guard let span = line.payload else { return fail(number, line.position, .malformedLine, "an event line without a payload") }
                 let payload = UnsafeBufferPointer(rebasing: bytes[span])
-                let computed = SHA256Hash(bytes: Array(SHA256.hash(data: UnsafeRawBufferPointer(payload))))
+                let computed = SHA256.hash(data: UnsafeRawBufferPointer(payload)).withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
                 if line.redactions.isEmpty {
                     if computed != payloadHash {
                         return fail(number, line.position, .changedPayload,

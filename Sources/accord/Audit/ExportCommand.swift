@@ -28,7 +28,9 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         guard format == "jsonl" || format == "csv" else { throw ValidationError("--format must be jsonl or csv") }
         let selection = try selectionOptions.selection()
-        let service = try await AccordService.open(try database.location())
+        // A one-pass read gains nothing from mapping the database file into memory; without it the export's
+        // memory stays flat however large the log.
+        let service = try await AccordService.open(try database.location(), options: EventStoreOptions(sqlite: SQLiteOptions(mmapBytes: 0)))
         do {
             let audit = AuditService(service: service, keyFolder: keys.folder(database))
             if selection.process != nil || selection.party != nil { try await service.eventIndex.catchUp() }
