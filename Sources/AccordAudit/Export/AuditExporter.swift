@@ -82,18 +82,20 @@ public struct AuditExporter: Sendable {
         }
         var after = first - 1
         var lastHash = SHA256Hash.zero
-        while after < last {
-            let page = try await store.readAll(after: after, limit: min(pageSize, Int(clamping: last - after)))
-            guard let pageFirst = page.first, let pageLast = page.last else { break }
+        // The next page is read (on the database's thread) while this one is written out.
+        var pending: Task<Page, any Error>? = prefetch(selection, after: after, last: last, records: records)
+        defer { pending?.cancel() }
+        while let task = pending {
+            let page = try await task.value
+            guard let pageFirst = page.events.first, let pageLast = page.events.last else { break }
+            pending = pageLast.position < last ? prefetch(selection, after: pageLast.position, last: last, records: records) : nil
             if written == 0 {
                 header.previousHash = pageFirst.previousChainHash.hex
                 header.appendLine(to: &buffer)
             }
-            let redactions = try await records.redactions(from: pageFirst.position, through: pageLast.position)
-            let chosen = try await chosenPositions(selection, page)
-            for event in page where event.position <= last {
-                let elided = chosen.map { !$0.contains(event.position) } ?? false
-                EventLine.append(event, elided: elided, redactions: redactions[event.position] ?? [], to: &buffer)
+            for event in page.events where event.position <= last {
+                let elided = page.chosen.map { !$0.contains(event.position) } ?? false
+                EventLine.append(event, elided: elided, redactions: page.redactions[event.position] ?? [], to: &buffer)
                 written += 1
                 lastHash = event.chainHash
                 after = event.position
@@ -106,6 +108,23 @@ public struct AuditExporter: Sendable {
         try await sign(after, lastHash).appendLine(to: &buffer)
         try await emit(&buffer)
         return written
+    }
+
+    /// A page of events with what the export needs to write them.
+    struct Page: Sendable {
+        var events: [RecordedEvent]
+        var redactions: [Int64: [RedactionMark]]
+        var chosen: Set<Int64>?
+    }
+
+    func prefetch(_ selection: ExportSelection, after: Int64, last: Int64, records: AuditRecords) -> Task<Page, any Error> {
+        let limit = min(pageSize, Int(clamping: last - after))
+        return Task {
+            let events = try await store.readAll(after: after, limit: limit)
+            guard let first = events.first?.position, let final = events.last?.position else { return Page(events: [], redactions: [:], chosen: nil) }
+            return Page(events: events, redactions: try await records.redactions(from: first, through: final),
+                        chosen: try await chosenPositions(selection, events))
+        }
     }
 
     /// The positions of `page` the selection's filters choose; nil when it has none (every event is chosen).
