@@ -7,10 +7,32 @@ import Foundation
 enum JSONBytes {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// A canonical string literal. Most strings need no escape: they are copied in one piece.
     @inline(__always)
     static func string(_ value: String, to out: inout [UInt8]) {
-        CanonicalJSON.appendString(value, to: &out)
+        var value = value
+        let copied: Bool = value.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !copied { CanonicalJSON.appendString(value, to: &out) }
     }
+
+    /// Appends `count` bytes written by `write` into the buffer's new tail, without a bounds check per byte.
+    @inline(__always)
+    static func appendFixed(_ count: Int, to out: inout [UInt8], _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
+        out.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress { write(base + start) }
+        }
+    }
+
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57 }
 
     @inline(__always)
     static func key(_ name: StaticString, to out: inout [UInt8]) {
@@ -48,17 +70,25 @@ enum JSONBytes {
     }
 
     static func hex(_ bytes: [UInt8], to out: inout [UInt8]) {
-        for b in bytes {
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0x0F)])
+        appendFixed(bytes.count * 2, to: &out) { p in
+            for (i, b) in bytes.enumerated() {
+                p[2 * i] = hexDigit(b >> 4)
+                p[2 * i + 1] = hexDigit(b & 0x0F)
+            }
         }
     }
 
     /// A quoted lower-case hex digest.
     static func hash(_ hash: SHA256Hash, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        hex(hash.bytes, to: &out)
-        out.append(UInt8(ascii: "\""))
+        let bytes = hash.bytes
+        appendFixed(bytes.count * 2 + 2, to: &out) { p in
+            p[0] = UInt8(ascii: "\"")
+            for (i, b) in bytes.enumerated() {
+                p[1 + 2 * i] = hexDigit(b >> 4)
+                p[2 + 2 * i] = hexDigit(b & 0x0F)
+            }
+            p[bytes.count * 2 + 1] = UInt8(ascii: "\"")
+        }
     }
 
     /// A quoted lower-case UUID (`6f1c2a4e-0b7d-4c1e-9a51-2d7f3e8a9b01`), or `null`.
@@ -67,15 +97,23 @@ enum JSONBytes {
             raw("null", to: &out)
             return
         }
-        let u = id.uuid
-        let bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
-        out.append(UInt8(ascii: "\""))
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0x0F)])
+        var u = id.uuid
+        withUnsafeBytes(of: &u) { bytes in
+            appendFixed(38, to: &out) { p in
+                p[0] = UInt8(ascii: "\"")
+                var j = 1
+                for i in 0..<16 {
+                    if i == 4 || i == 6 || i == 8 || i == 10 {
+                        p[j] = UInt8(ascii: "-")
+                        j += 1
+                    }
+                    p[j] = hexDigit(bytes[i] >> 4)
+                    p[j + 1] = hexDigit(bytes[i] & 0x0F)
+                    j += 2
+                }
+                p[37] = UInt8(ascii: "\"")
+            }
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// A quoted RFC 3339 instant with microseconds, exactly as `Instant.iso8601` writes it.

@@ -94,6 +94,28 @@ struct JSONScanner {
         }
     }
 
+    /// The span of an export line's payload object. In the canonical order `payloadHash` follows the payload, and
+    /// its key cannot occur later in the line (strings after it hold no unescaped quote), so the payload ends at
+    /// its last occurrence; the payload's strings need not be scanned. Lines in another order are scanned.
+    mutating func payloadSpan() throws(ScanError) -> Range<Int> {
+        let start = index
+        let marker: StaticString = ",\"payloadHash\":\""
+        let length = marker.utf8CodeUnitCount
+        if let base = bytes.baseAddress, bytes.count - start > length, bytes[start] == UInt8(ascii: "{") {
+            // Back from the end over the commas (few, after the payload) to the last `,"payloadHash":"`.
+            var end = bytes.count - length
+            while end > start {
+                if base[end] == UInt8(ascii: ","), memcmp(base + end, marker.utf8Start, length) == 0 {
+                    guard base[end - 1] == UInt8(ascii: "}") else { break }
+                    index = end
+                    return start..<end
+                }
+                end -= 1
+            }
+        }
+        return try skipValue()
+    }
+
     /// Skips one value and returns its span.
     @discardableResult
     mutating func skipValue() throws(ScanError) -> Range<Int> {

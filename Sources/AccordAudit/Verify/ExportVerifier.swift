@@ -511,7 +511,7 @@ struct ParsedLine {
             case 6 where s.matches(key, Keys.stream): line.stream = try s.string()
             case 7 where s.matches(key, Keys.payload):
                 s.skipWhitespace()
-                line.payload = try s.skipValue()
+                line.payload = try s.payloadSpan()
             case 8 where s.matches(key, Keys.position): line.position = try s.integer()
             case 9 where s.matches(key, Keys.chainHash): line.chainHash = try s.hash()
             case 10 where s.matches(key, Keys.occurredAt): line.occurredAt = try s.instant()
