@@ -96,92 +96,23 @@ public struct ExportVerifier: Sendable {
 
     public func verify(file path: String) throws(VerificationError) -> VerificationOutcome {
         var run = Run(verifier: self)
-        var batch = Batch()
-        try LineReader(path: path).forEachLine { bytes, number in
-            batch.append(bytes, number)
-            return batch.isFull ? run.process(&batch) : true
-        }
-        _ = run.process(&batch)
+        try LineReader(path: path).forEachLine { bytes, number in run.line(bytes, number) }
         return try run.finish()
     }
 
     public func verify(bytes: [UInt8]) throws(VerificationError) -> VerificationOutcome {
         var run = Run(verifier: self)
-        var batch = Batch()
         var number = 0
         var start = 0
         bytes.withUnsafeBufferPointer { all in
             for i in 0...all.count where i == all.count || all[i] == 0x0A {
                 if i == all.count && start == i { break }
                 number += 1
-                batch.append(UnsafeBufferPointer(rebasing: all[start..<i]), number)
-                if batch.isFull, !run.process(&batch) { return }
+                if !run.line(UnsafeBufferPointer(rebasing: all[start..<i]), number) { break }
                 start = i + 1
             }
         }
-        _ = run.process(&batch)
         return try run.finish()
-    }
-
-    /// Lines read but not yet checked. Each batch is parsed and hashed on every core at once (a line's hashes
-    /// depend only on the line), then checked in order, which is where lines are tied to each other.
-    struct Batch {
-        var bytes: [UInt8] = []
-        var lines: [(range: Range<Int>, number: Int)] = []
-
-        var isFull: Bool { lines.count >= 2048 || bytes.count >= 8 << 20 }
-
-        mutating func append(_ line: UnsafeBufferPointer<UInt8>, _ number: Int) {
-            let start = bytes.count
-            bytes.append(contentsOf: line)
-            lines.append((start..<bytes.count, number))
-        }
-
-        /// Each line parsed, with its payload's hash and the chain hash its fields give (from its own previous hash).
-        func prepare() -> [Prepared?] {
-            var out = [Prepared?](repeating: nil, count: lines.count)
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 128))
-            let ranges = lines.map(\.range)
-            out.withUnsafeMutableBufferPointer { results in
-                bytes.withUnsafeBufferPointer { all in
-                    nonisolated(unsafe) let results = results
-                    nonisolated(unsafe) let all = all
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let low = ranges.count * worker / workers, high = ranges.count * (worker + 1) / workers
-                        for i in low..<high { results[i] = Prepared(UnsafeBufferPointer(rebasing: all[ranges[i]])) }
-                    }
-                }
-            }
-            return out
-        }
-    }
-
-    /// What can be worked out from one line alone.
-    struct Prepared {
-        var parsed: Result<ParsedLine, ScanError>
-        var event: RecordedEvent?
-        /// The SHA-256 of the embedded payload's bytes.
-        var payloadHash: SHA256Hash?
-        /// `EventChain`'s hash of the line's fields, chained to the line's own previous hash.
-        var chainHash: SHA256Hash?
-
-        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-            if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return nil }
-            do {
-                let line = try ParsedLine(bytes)
-                parsed = .success(line)
-                if let span = line.payload {
-                    payloadHash = SHA256.hash(data: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[span])))
-                        .withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
-                }
-                if let event = line.event {
-                    self.event = event
-                    chainHash = EventChain.expectedChainHash(of: event, previous: event.previousChainHash)
-                }
-            } catch {
-                parsed = .failure(error)
-            }
-        }
     }
 
     /// One pass over a file.
@@ -212,25 +143,9 @@ public struct ExportVerifier: Sendable {
         }
 
         /// Returns false to stop reading.
-        /// Checks a batch in order and empties it; false once the verdict is known.
-        mutating func process(_ batch: inout Batch) -> Bool {
-            defer {
-                batch.bytes.removeAll(keepingCapacity: true)
-                batch.lines.removeAll(keepingCapacity: true)
-            }
-            guard broken == nil, unreadable == nil else { return false }
-            let prepared = batch.prepare()
-            return batch.bytes.withUnsafeBufferPointer { all in
-                for (i, line) in batch.lines.enumerated() {
-                    if !self.line(UnsafeBufferPointer(rebasing: all[line.range]), line.number, prepared[i]) { return false }
-                }
-                return true
-            }
-        }
-
-        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, _ prepared: Prepared?) -> Bool {
+        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int) -> Bool {
             lastLine = number
-            guard let prepared else {
+            if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
                 if header == nil {
                     unreadable = "line \(number) is empty: an accord-export-v1 file starts with its header line"
                     return false
@@ -242,13 +157,14 @@ public struct ExportVerifier: Sendable {
                 return fail(number, nil, .checkpointMismatch, "a line follows the closing checkpoint: it is not covered by the signature")
             }
             let parsed: ParsedLine
-            switch prepared.parsed {
-            case .success(let line): parsed = line
-            case .failure(let error): return fail(number, nil, .malformedLine, "\(error)")
+            do {
+                parsed = try ParsedLine(bytes)
+            } catch {
+                return fail(number, nil, .malformedLine, "\(error)")
             }
             switch parsed.kind {
             case "event", "elided":
-                return event(parsed, prepared, bytes, number, header: header)
+                return event(parsed, bytes, number, header: header)
             case "checkpoint":
                 return closingCheckpoint(bytes, number)
             case "header":
@@ -288,8 +204,8 @@ public struct ExportVerifier: Sendable {
             return true
         }
 
-        mutating func event(_ line: ParsedLine, _ prepared: Prepared, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, header: ExportHeader) -> Bool {
-            guard let chain else {
+        mutating func event(_ line: ParsedLine, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, header: ExportHeader) -> Bool {
+            guard var chain else {
                 return fail(number, line.position, .malformedLine, "the header says the export selected no events, yet an event line follows")
             }
             if let pending = gap {
@@ -308,15 +224,17 @@ public struct ExportVerifier: Sendable {
                 return fail(number, line.position, .reorderedLines,
                             "position \(line.position) appears after position \(chain.nextPosition - 1): lines were swapped, moved or repeated")
             }
-            guard let event = prepared.event, let expected = prepared.chainHash else {
+            guard let payloadHash = line.payloadHash, let previousHash = line.previousHash, let chainHash = line.chainHash,
+                  let id = line.id, let stream = line.stream, let type = line.type, let schemaVersion = line.schemaVersion,
+                  let streamVersion = line.streamVersion, let actorID = line.actorID, let actorName = line.actorName,
+                  let occurredAt = line.occurredAt, let recordedAt = line.recordedAt else {
                 return fail(number, line.position, .malformedLine, "the line lacks \(line.missingField)")
             }
-            let payloadHash = event.payloadHash, previousHash = event.previousChainHash, chainHash = event.chainHash, type = event.type
             let elided = line.kind == "elided"
             if !elided {
                 guard let span = line.payload else { return fail(number, line.position, .malformedLine, "an event line without a payload") }
                 let payload = UnsafeBufferPointer(rebasing: bytes[span])
-                let computed = prepared.payloadHash
+                let computed = SHA256.hash(data: UnsafeRawBufferPointer(payload)).withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
                 if line.redactions.isEmpty {
                     if computed != payloadHash {
                         return fail(number, line.position, .changedPayload,
@@ -340,18 +258,26 @@ public struct ExportVerifier: Sendable {
                     summary.redacted += 1
                 }
             }
-            // The payload was checked above against its hash; the rest as `ChainVerifier` does: the link, then the
-            // chain hash of the fields (worked out with `EventChain` while the batch was prepared).
-            guard previousHash == chain.previous else {
-                return fail(number, line.position, .brokenLink,
-                            "the line's previous hash is \(previousHash.hex), but the chain hash before it is \(chain.previous.hex)"
-                                + (summary.events + summary.elided == 0 ? " (the export does not continue from the given previous hash)" : ""))
+            let event = RecordedEvent(
+                position: line.position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
+                schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
+                correlationId: line.correlationID, causationId: line.causationID, occurredAt: occurredAt, recordedAt: recordedAt,
+                payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
+            // The payload was checked above against its hash; the chain verifier checks the rest.
+            if let problem = chain.check(event, payloadRedacted: true) {
+                switch problem {
+                case .linkMismatch(let expected, let stored):
+                    return fail(number, line.position, .brokenLink,
+                                "the line's previous hash is \(stored.hex), but the chain hash before it is \(expected.hex)"
+                                    + (summary.events + summary.elided == 0 ? " (the export does not continue from the given previous hash)" : ""))
+                case .chainHashMismatch(let expected, let stored):
+                    return fail(number, line.position, .changedMetadata,
+                                "the line's fields hash to \(expected.hex), not to its chain hash \(stored.hex): a field the chain commits to (actor, times, type, stream, ids or payload hash) was changed")
+                case .payloadChanged, .positionGap:
+                    return fail(number, line.position, .malformedLine, "\(problem)")
+                }
             }
-            guard expected == chainHash else {
-                return fail(number, line.position, .changedMetadata,
-                            "the line's fields hash to \(expected.hex), not to its chain hash \(chainHash.hex): a field the chain commits to (actor, times, type, stream, ids or payload hash) was changed")
-            }
-            self.chain = ChainVerifier(after: line.position, previousHash: chainHash)
+            self.chain = chain
             lastChainHash = chainHash
             if summary.firstPosition == nil { summary.firstPosition = line.position }
             summary.lastPosition = line.position
@@ -468,17 +394,6 @@ struct ParsedLine {
     var previousHash: SHA256Hash?
     var chainHash: SHA256Hash?
     var redactions: [RedactionMark] = []
-
-    /// The event the line describes (its payload left out: the line's bytes hold it), nil when a field is missing.
-    var event: RecordedEvent? {
-        guard let payloadHash, let previousHash, let chainHash, let id, let stream, let type, let schemaVersion, let streamVersion,
-              let actorID, let actorName, let occurredAt, let recordedAt else { return nil }
-        return RecordedEvent(
-            position: position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
-            schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
-            correlationId: correlationID, causationId: causationID, occurredAt: occurredAt, recordedAt: recordedAt,
-            payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
-    }
 
     var missingField: String {
         for (name, present) in [("id", id != nil), ("stream", stream != nil), ("streamVersion", streamVersion != nil), ("type", type != nil),
