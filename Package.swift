@@ -109,6 +109,37 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Audit trails: streamed exports, signed checkpoints, offline verification, redaction, HTML reports.
+        .target(
+            name: "AccordAudit",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["HTTP"],
+            swiftSettings: strict
+        ),
+        // The audit API routes, installed into the server through `extraRoutes`.
+        .target(
+            name: "AccordAuditHTTP",
+            dependencies: [
+                "AccordAudit",
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/AccordAudit/HTTP",
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -116,6 +147,8 @@ let package = Package(
                 "AccordEventStore",
                 "AccordService",
                 "AccordHTTP",
+                "AccordAudit",
+                "AccordAuditHTTP",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +160,8 @@ let package = Package(
             dependencies: [
                 "AccordEventStore",
                 "AccordTime",
+                "AccordService",
+                "AccordAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -156,6 +191,14 @@ let package = Package(
             name: "AccordHTTPTests",
             dependencies: [
                 "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordAuditTests",
+            dependencies: [
+                "AccordAudit", "AccordAuditHTTP", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

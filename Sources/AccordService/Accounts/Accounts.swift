@@ -59,6 +59,8 @@ public struct Principal: Hashable, Sendable {
         case manageAccounts
         case manageReferenceData
         case manageProcesses
+        /// Replace text in recorded payloads (admins only; `docs/audit.md`).
+        case redact
         /// Record a step or ballot for a party (nil: not party-specific).
         case record(PartyCode?)
     }
@@ -83,6 +85,7 @@ public struct Principal: Hashable, Sendable {
             case .manageAccounts: "manage accounts and tokens"
             case .manageReferenceData: "change parties, bodies, weight tables or templates"
             case .manageProcesses: "open, close or set deadlines of processes"
+            case .redact: "redact recorded payloads"
             case .record(let party?): "record for \(party)"
             case .record(nil): "record entries"
             }
