@@ -169,9 +169,10 @@ let package = Package(
         .testTarget(
             name: "AccordCLITests",
             dependencies: [
-                "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                "accord", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -72,9 +72,11 @@ public enum SQLiteBackup {
 
     /// Whether a connection in another process (a running server) has the database open. SQLite holds a
     /// shared lock on a WAL database for as long as any connection has it open; taking the exclusive lock
-    /// fails while one does.
+    /// fails while one does. A server switches its database to WAL mode when it opens it, so a file still in
+    /// rollback-journal mode (a restored or backed-up copy) has no server on it — and is left untouched.
     public static func isInUse(_ path: String) throws(EventStoreError) -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
+        guard try isInWALMode(path) else { return false }
         let probe = try SQLiteConnection(path: path, readOnly: false, options: SQLiteOptions(busyTimeoutMilliseconds: 0))
         try probe.executeScript("PRAGMA locking_mode = EXCLUSIVE")
         do {
@@ -84,6 +86,17 @@ public enum SQLiteBackup {
         }
         probe.rollback()
         return false
+    }
+
+    /// Reads the file header: the magic string, then the file format versions at offsets 18 and 19 (2: WAL).
+    static func isInWALMode(_ path: String) throws(EventStoreError) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unavailable("cannot read '\(path)'") }
+        defer { try? handle.close() }
+        let header = Array((try? handle.read(upToCount: 20)) ?? Data())
+        guard header.count == 20, header.prefix(16).elementsEqual(Array("SQLite format 3\u{0}".utf8)) else {
+            throw .unavailable("'\(path)' is not a SQLite database")
+        }
+        return header[18] == 2 || header[19] == 2
     }
 
     /// Renames the database file `file` (a closed, complete database) to `destination`, durably: the file

@@ -41,9 +41,11 @@ struct APIClient: Sendable {
         self.base = base
         self.token = token
         self.readTimeout = readTimeout
-        http = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(timeout: .init(connect: connectTimeout, read: readTimeout)))
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: connectTimeout, read: readTimeout))
+        // The client retries whole requests itself (below); a refused connection should not be retried until the
+        // connect timeout, but reported after those few attempts.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     func shutdown() async {

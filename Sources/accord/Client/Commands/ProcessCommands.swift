@@ -62,13 +62,15 @@ struct ProcessShow: AsyncParsableCommand {
         try await server.withClient { client in
             let detailAnswer = try await client.get("/v1/processes/\(process)", query: try time.query())
             let detail = try detailAnswer.decode(ProcessDetail.self)
-            // The matrix at exactly the same instant and log position as the detail, even if entries arrive between.
+            // The matrix at exactly the same instant and knowledge as the detail, even if entries arrive between.
+            let knownAt = time.knownAt ?? String(detail.knownAtPosition)
             let matrixAnswer = try await client.get("/v1/processes/\(process)/matrix", query: [
-                ("asOf", detail.summary.asOf.iso8601), ("knownAt", String(detail.knownAtPosition)),
+                ("asOf", detail.summary.asOf.iso8601), ("knownAt", knownAt),
             ])
             if output.json { return print("{\"detail\":\(detailAnswer.text),\"matrix\":\(matrixAnswer.text)}") }
             let matrix = try matrixAnswer.decode(StatusMatrix.self)
-            var lines = ProcessReport.header(detail.summary, knownAt: detail.knownAtPosition)
+            var lines = ProcessReport.header(detail.summary, knownAt: time.knownAt.map { Int64($0) == nil ? $0 : "log position \($0)" }
+                                             ?? "log position \(detail.knownAtPosition)")
             lines.append("")
             lines += ProcessReport.matrix(matrix)
             if !detail.deadlines.isEmpty {

@@ -3,11 +3,12 @@ import AccordService
 
 /// The text forms of a process: the party × stage table and the rule results with their figures and blockers.
 enum ProcessReport {
-    static func header(_ summary: ProcessSummary, knownAt: Int64) -> [String] {
+    /// `knownAt`: "log position 312", or the date the reader asked for.
+    static func header(_ summary: ProcessSummary, knownAt: String) -> [String] {
         var lines = [summary.title + (summary.reference.map { "  [\($0)]" } ?? "")]
         let state = summary.closedAt.map { "closed \(Times.day($0))" } ?? "open"
         lines.append("process \(summary.id)  template \(summary.template.id) v\(summary.template.version)  version \(summary.version)  opened \(Times.day(summary.openedAt))  \(state)")
-        lines.append("as of \(summary.asOf.iso8601), known at log position \(knownAt)")
+        lines.append("as of \(summary.asOf.iso8601), known at \(knownAt)")
         return lines
     }
 
