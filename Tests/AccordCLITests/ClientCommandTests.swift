@@ -256,6 +256,50 @@ struct ClientCommandTests {
     }
 }
 
+@Suite("CLI log follower")
+struct LogFollowTests {
+    @Test("log tail --follow prints new events, and resumes after its last position when the server comes back", arguments: Backend.allCases)
+    func follow(_ backend: Backend) async throws {
+        try await withDemoServer(backend) { demo in
+            let head = try await demo.head()
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            // The token from a file this time, not from the environment.
+            let tokenFile = folder.appendingPathComponent("token").path
+            try Data((demo.token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+            let follower = try BackgroundAccord(["log", "tail", "--follow", "--after", String(head), "--interval", "1"],
+                                                environment: ["ACCORD_SERVER": demo.server.url])
+            do {
+                let first = try await Accord.run(["record", "step", DemoServer.forceGeneration, "--party", "DE", "--stage", "government-decision",
+                                                  "--date", "2025-10-01", "--token-file", tokenFile], environment: ["ACCORD_SERVER": demo.server.url])
+                #expect(first.status == 0, "\(first)")
+                #expect(try await follower.waitForLine { $0.hasPrefix("\(head + 1)  ") && $0.hasSuffix("DE government-decision") })
+
+                // The server goes away and comes back on the same port; the follower waits and carries on.
+                let port = try #require(URL(string: demo.server.url)?.port)
+                await demo.server.stop()
+                #expect(try await follower.waitForLine(onStandardError: true) { $0.contains("retrying after log position \(head + 1)") })
+                let again = try await ServerProcess.start(database: demo.database.argument, port: port)
+                do {
+                    let second = try await Accord.run(["record", "step", DemoServer.forceGeneration, "--party", "ES", "--stage", "interest",
+                                                       "--date", "2025-10-02", "--token-file", tokenFile], environment: ["ACCORD_SERVER": again.url])
+                    #expect(second.status == 0, "\(second)")
+                    #expect(try await follower.waitForLine { $0.hasPrefix("\(head + 2)  ") && $0.hasSuffix("ES interest") })
+                    #expect(follower.outputLines.filter { $0.hasPrefix("\(head + 1)  ") }.count == 1)
+                } catch {
+                    await again.stop()
+                    throw error
+                }
+                await again.stop()
+            } catch {
+                await follower.stop()
+                throw error
+            }
+            await follower.stop()
+        }
+    }
+}
+
 /// The text under `column` in the table row of `party`: the cells are padded to their column's width, so a
 /// cell spans from its title's offset to the next title's.
 func cell(in lines: [String], party: String, column: String, header: String) -> String? {

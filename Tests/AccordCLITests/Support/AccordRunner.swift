@@ -97,8 +97,9 @@ final class ServerProcess: Sendable {
         self.log = log
     }
 
-    static func start(database: String, extraArguments: [String] = []) async throws -> ServerProcess {
-        let port = try freeLoopbackPort()
+    /// Starts a server on `port` (default: a free one) and waits until it answers `/healthz`.
+    static func start(database: String, port: Int? = nil, extraArguments: [String] = []) async throws -> ServerProcess {
+        let port = try port ?? freeLoopbackPort()
         let process = Process()
         process.executableURL = try Accord.executable()
         process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extraArguments
@@ -134,6 +135,49 @@ final class ServerProcess: Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// An `accord` command that keeps running (`log tail --follow`), its output collected as it comes.
+final class BackgroundAccord: Sendable {
+    private let process: Process
+    private let output = ServerProcess.LogBuffer()
+    private let errors = ServerProcess.LogBuffer()
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process = Process()
+        process.executableURL = try Accord.executable()
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") }.merging(environment) { _, given in given }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        for (pipe, buffer) in [(out, output), (err, errors)] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if !data.isEmpty { buffer.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+            }
+        }
+        try process.run()
+    }
+
+    var outputLines: [String] { output.text.withLock { $0 }.split(separator: "\n").map(String.init) }
+    var errorLines: [String] { errors.text.withLock { $0 }.split(separator: "\n").map(String.init) }
+
+    /// Waits up to 30 s for a line of standard output (or error) that satisfies `predicate`.
+    func waitForLine(onStandardError: Bool = false, _ predicate: (String) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (onStandardError ? errorLines : outputLines).contains(where: predicate) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    func stop() async {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }
 

@@ -73,6 +73,8 @@ struct LogTail: AsyncParsableCommand {
                 } else {
                     for event in page.events { print(Self.line(event)) }
                 }
+                // A follower's reader (a pipe, `grep`) sees each event now, not when a buffer fills.
+                fflush(nil)
                 position = page.events.last?.position ?? position
                 // A progress bar only while catching up over more than one page.
                 if page.next != nil, progress == nil { progress = ProgressBar("catching up", total: page.head - start) }
