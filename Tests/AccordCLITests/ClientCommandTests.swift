@@ -232,10 +232,21 @@ struct ClientCommandTests {
             #expect(twice.errorLines.first?.contains("/problems/entry-already-retracted") == true, "\(twice)")
             let afterRetraction = try await demo.accord("process", "show", nato).outputLines
             #expect(afterRetraction.contains { $0.hasPrefix("HU ") && ($0.contains("yes-with-reservation") || $0.contains("objection")) } == false)
+            // A new procedure: opened, its deadline set.
+            let opened = try await demo.accord("process", "open", "--template", "nato-silence-procedure", "--title", "Silence on the ISR annex",
+                                               "--reference", "PO(2026)0001")
+            #expect(opened.status == 0, "\(opened)")
+            let id = try #require(opened.outputLines.first)
+            let set = try await demo.accord("deadline", "set", id, "silence", "--at", "2099-02-01T10:00", "--time-zone", "Europe/Brussels")
+            #expect(set.status == 0, "\(set)")
+            let annex = try await demo.accord("process", "show", id)
+            #expect(annex.outputLines.first == "Silence on the ISR annex  [PO(2026)0001]")
+            #expect(annex.outputLines.contains("deadline silence: 2099-02-01T10:00 Europe/Brussels"))
+
             let closed = try await demo.accord("process", "close", nato, "--note", "superseded")
             #expect(closed.status == 0, "\(closed)")
             let list = try await demo.accord("process", "list", "--open")
-            #expect(list.outputLines.first?.hasPrefix("2 processes") == true, "\(list)")
+            #expect(list.outputLines.first?.hasPrefix("3 processes") == true, "\(list)")
         }
     }
 
