@@ -346,7 +346,37 @@ struct ClientRetryTests {
             #expect(proxy.connectionCount == 2)
             // The retry was answered from the first attempt: one event, at the position the client reports.
             #expect(try await demo.head() == head + 1)
-            #expect(recorded.outputLines.first?.hasSuffix("at log position \(head + 1)") == true, "\(recorded)")
+            #expect(recorded.outputLines.first?.hasPrefix("recorded StepRecorded ") == true, "\(recorded)")
+            #expect(recorded.outputLines.first?.contains("at log position \(head + 1)") == true, "\(recorded)")
+        }
+    }
+
+    @Test("an import whose connection closes while the server works on it waits for that work's answer", arguments: [Backend.sqlite])
+    func retryWhileInProgress(_ backend: Backend) async throws {
+        try await withDemoServer(backend, serverArguments: ["--log-level", "info"]) { demo in
+            let parties = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI"]
+            let opened = try await demo.accord(["process", "open", "--template", "coalition-force-generation", "--title", "Bulk",
+                                                "--date", "2025-01-01"] + parties.flatMap { ["--party", $0] })
+            let id = try #require(opened.outputLines.first, "\(opened)")
+            // 400 steps: each party turns interested and declines, again and again, a second apart.
+            var csv = "party,stage,date\n"
+            for n in 0..<400 {
+                let stage = (n / parties.count) % 2 == 0 ? "interest" : "declined"
+                csv += "\(parties[n % parties.count]),\(stage),2025-02-01T\(pad(n / 3600))\(":")\(pad(n / 60 % 60))\(":")\(pad(n % 60))Z\n"
+            }
+            let head = try await demo.head()
+            let serverPort = try #require(URL(string: demo.server.url)?.port)
+            let proxy = try FlakyProxy(upstreamPort: serverPort, failure: .closeWhileServerWorks)
+            defer { proxy.close() }
+            let imported = try await Accord.run(["import", "steps", id, "-", "--server", "http://127.0.0.1:\(proxy.port)"],
+                                                environment: ["ACCORD_TOKEN": demo.token], input: csv)
+            #expect(imported.status == 0, "\(imported)")
+            #expect(imported.outputLines.first?.hasPrefix("recorded 400 steps from - (log positions \(head + 1)–\(head + 400))") == true, "\(imported)")
+            #expect(try await demo.head() == head + 400)
+            // The retry found the first attempt still at work, and waited for it.
+            #expect(demo.server.log.contents.contains("problem=idempotency-in-progress"))
         }
     }
 }
+
+func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

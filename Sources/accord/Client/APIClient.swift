@@ -32,6 +32,8 @@ struct APIClient: Sendable {
     let token: String?
     let http: HTTPClient
     let readTimeout: TimeAmount
+    /// How long a retried write waits for the server to finish the first attempt.
+    var patience: Duration { .nanoseconds(readTimeout.nanoseconds) }
 
     /// Attempts per request when the network fails (the first one included), and the pause before each retry.
     static let retryDelays: [Duration] = [.milliseconds(250), .seconds(1)]
@@ -93,11 +95,19 @@ struct APIClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         var attempt = 0
+        let started = ContinuousClock.now
         while true {
             do {
                 let response = try await http.execute(request, timeout: readTimeout)
                 let buffer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
                 let answer = APIResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer.readableBytesView))
+                // A retry of a write the server is still working on (the first attempt's connection was lost, e.g. to
+                // the server's own time limit): wait for the first attempt's answer, which the server keeps.
+                if attempt > 0, answer.status == 409, Self.problemType(answer)?.hasSuffix("/idempotency-in-progress") == true,
+                   ContinuousClock.now - started < patience {
+                    try? await Task.sleep(for: .seconds(Int64(answer.headers.first(name: "Retry-After") ?? "") ?? 1))
+                    continue
+                }
                 try Self.check(answer)
                 return answer
             } catch let failure as ClientFailure {
@@ -110,6 +120,10 @@ struct APIClient: Sendable {
                 attempt += 1
             }
         }
+    }
+
+    static func problemType(_ answer: APIResponse) -> String? {
+        (try? JSONDecoder().decode(ProblemBody.self, from: Data(answer.body)))?.type
     }
 
     /// Turns a 4xx or 5xx answer into its failure, with the problem's detail and type when it has them.

@@ -13,14 +13,15 @@ struct ServerOptions: ParsableArguments {
         "A file holding the API token (its first line). Default: the ACCORD_TOKEN environment variable.", valueName: "path"))
     var tokenFile: String?
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for an answer before giving up. [default 30]", valueName: "seconds"))
-    var timeoutSeconds: Int64 = 30
+    @Option(name: .customLong("timeout"), help: ArgumentHelp(
+        "Seconds to wait for an answer before giving up. [default 30; 600 for imports]", valueName: "seconds"))
+    var timeoutSeconds: Int64?
 
     @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to wait for a connection. [default 5]", valueName: "seconds"))
     var connectTimeoutSeconds: Int64 = 5
 
     func validate() throws {
-        guard timeoutSeconds > 0, connectTimeoutSeconds > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
+        guard timeoutSeconds ?? 1 > 0, connectTimeoutSeconds > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
     }
 
     /// The server's base URL, without a trailing slash.
@@ -50,11 +51,11 @@ struct ServerOptions: ParsableArguments {
 
     /// Runs `body` with a client for the server, then shuts the client down; failures become one line on
     /// standard error and the matching exit code.
-    func withClient(_ body: (APIClient) async throws -> Void) async throws {
+    func withClient(defaultTimeoutSeconds: Int64 = 30, _ body: (APIClient) async throws -> Void) async throws {
         try await reportingFailures {
             let client = APIClient(
                 base: try baseURL(), token: try token(),
-                connectTimeout: .seconds(connectTimeoutSeconds), readTimeout: .seconds(timeoutSeconds))
+                connectTimeout: .seconds(connectTimeoutSeconds), readTimeout: .seconds(timeoutSeconds ?? defaultTimeoutSeconds))
             do {
                 try await body(client)
             } catch {

@@ -23,9 +23,14 @@ enum Times {
         return instant
     }
 
+    /// An "as of" as the server reads it: a date-time, or a date meaning the end of that day in UTC.
+    static func endOfDayOrInstant(_ text: String) -> Instant? {
+        Instant(iso8601: text) ?? CivilDate(iso8601: text).map { Instant(startOf: $0.adding(days: 1)).adding(microseconds: -1) }
+    }
+
     /// Checks `--as-of` (a date or date-time) and `--known-at` (also a log position) before they are sent.
     static func readQuery(asOf: String?, knownAt: String?) throws(ClientFailure) -> [(String, String?)] {
-        if let asOf, Instant(iso8601: asOf) == nil, CivilDate(iso8601: asOf) == nil {
+        if let asOf, endOfDayOrInstant(asOf) == nil {
             throw .usage("--as-of \(asOf): not a date (2025-04-10) or date-time (2025-04-10T14:00:00Z)")
         }
         if let knownAt, Int64(knownAt).map({ $0 < 0 }) ?? true, Instant(iso8601: knownAt) == nil, CivilDate(iso8601: knownAt) == nil {

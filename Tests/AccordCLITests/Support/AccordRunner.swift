@@ -85,9 +85,11 @@ final class ServerProcess: Sendable {
     private let process: Process
     let log: LogBuffer
 
-    /// What the server printed, for failure messages.
+    /// What the server printed (its log), for failure messages and checks.
     final class LogBuffer: Sendable {
         let text = Mutex("")
+
+        var contents: String { text.withLock { $0 } }
     }
 
     private init(url: String, databaseArgument: String, process: Process, log: LogBuffer) {
@@ -226,6 +228,10 @@ struct DemoServer: Sendable {
     var environment: [String: String] { ["ACCORD_SERVER": server.url, "ACCORD_TOKEN": token] }
 
     func accord(_ arguments: String..., input: String? = nil, token: Bool = true) async throws -> Invocation {
+        try await accord(arguments, input: input, token: token)
+    }
+
+    func accord(_ arguments: [String], input: String? = nil, token: Bool = true) async throws -> Invocation {
         var environment = environment
         if !token { environment["ACCORD_TOKEN"] = nil }
         return try await Accord.run(arguments, environment: environment, input: input)
@@ -238,7 +244,7 @@ struct DemoServer: Sendable {
     }
 }
 
-func withDemoServer(_ backend: Backend, _ body: (DemoServer) async throws -> Void) async throws {
+func withDemoServer(_ backend: Backend, serverArguments: [String] = [], _ body: (DemoServer) async throws -> Void) async throws {
     let database = try await TestDatabase.fresh(backend)
     var server: ServerProcess?
     do {
@@ -246,7 +252,7 @@ func withDemoServer(_ backend: Backend, _ body: (DemoServer) async throws -> Voi
         try #require(demo.status == 0, "accord demo: \(demo)")
         let token = try await Accord.run(["token", "create", "--database", database.argument, "--name", "Test Secretariat", "--role", "secretariat"])
         try #require(token.status == 0, "accord token create: \(token)")
-        let running = try await ServerProcess.start(database: database.argument)
+        let running = try await ServerProcess.start(database: database.argument, extraArguments: serverArguments)
         server = running
         try await body(DemoServer(database: database, server: running, token: token.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     } catch {

@@ -1,10 +1,16 @@
 import Foundation
 import Synchronization
 
-/// A TCP proxy on loopback that loses the answer to the first request: it forwards the request to the server,
-/// waits for the server's first bytes back, and then closes the client's connection without passing them on.
-/// Later connections pass through. It stands for the network failing after the server recorded a write.
+/// A TCP proxy on loopback whose first connection fails; later connections pass through. It stands for the
+/// network failing while a write is on its way.
 final class FlakyProxy: Sendable {
+    enum Failure: Sendable {
+        /// The request reaches the server, whose answer is lost: the write is recorded, the client hears nothing.
+        case loseAnswer
+        /// The client's connection closes shortly after the request went through, while the server still works on it.
+        case closeWhileServerWorks
+    }
+
     let port: Int
     private let listener: Int32
     private let counter = Counter()
@@ -15,7 +21,7 @@ final class FlakyProxy: Sendable {
 
     var connectionCount: Int { counter.value.withLock { $0 } }
 
-    init(upstreamPort: Int) throws {
+    init(upstreamPort: Int, failure: Failure = .loseAnswer) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var reuse: Int32 = 1
@@ -38,7 +44,7 @@ final class FlakyProxy: Sendable {
                     count += 1
                     return count == 1
                 }
-                Thread.detachNewThread { Self.serve(client: client, upstreamPort: upstreamPort, dropAnswer: first) }
+                Thread.detachNewThread { Self.serve(client: client, upstreamPort: upstreamPort, failure: first ? failure : nil) }
             }
         }
     }
@@ -56,7 +62,7 @@ final class FlakyProxy: Sendable {
         return address
     }
 
-    private static func serve(client: Int32, upstreamPort: Int, dropAnswer: Bool) {
+    private static func serve(client: Int32, upstreamPort: Int, failure: Failure?) {
         let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = loopback(port: upstreamPort)
         let connected = withUnsafePointer(to: &address) { pointer in
@@ -68,14 +74,22 @@ final class FlakyProxy: Sendable {
             return
         }
         Thread.detachNewThread { pump(from: client, to: upstream) }
-        if dropAnswer {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        switch failure {
+        case .loseAnswer?:
             // The server answered: the write is recorded. The client never hears of it.
-            var buffer = [UInt8](repeating: 0, count: 65_536)
             _ = read(upstream, &buffer, buffer.count)
             shutdown(client, Int32(SHUT_RDWR))
             Glibc.close(client)
             Glibc.close(upstream)
-        } else {
+        case .closeWhileServerWorks?:
+            // Long enough for the request to reach the server, far shorter than the server's work on it.
+            usleep(300_000)
+            shutdown(client, Int32(SHUT_RDWR))
+            Glibc.close(client)
+            _ = read(upstream, &buffer, buffer.count)
+            Glibc.close(upstream)
+        case nil:
             pump(from: upstream, to: client)
         }
     }

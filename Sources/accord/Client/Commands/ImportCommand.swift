@@ -50,7 +50,8 @@ struct ImportSteps: AsyncParsableCommand {
                 print("\(file): \(rows.count) steps, all well-formed (checked only: nothing was sent)")
                 return
             }
-            try await server.withClient { client in
+            // A large batch is checked step by step on the server: give it time.
+            try await server.withClient(defaultTimeoutSeconds: 600) { client in
                 let recording = ProgressBar("recording \(rows.count) steps", total: Int64(rows.count))
                 recording.update(0)
                 let answer: APIResponse
@@ -68,7 +69,8 @@ struct ImportSteps: AsyncParsableCommand {
                 let recorded = try answer.decode(RecordedAnswer.self)
                 let positions = recorded.recorded.map(\.position)
                 let span = positions.first.map { first in "log positions \(first)–\(positions.last ?? first)" } ?? "no new positions"
-                print("\(recorded.alreadyRecorded ? "already recorded" : "recorded") \(recorded.recorded.count) steps from \(file) (\(span)); process version \(recorded.version.map(String.init) ?? "?")")
+                print("recorded \(recorded.recorded.count) steps from \(file) (\(span)); process version \(recorded.version.map(String.init) ?? "?")"
+                      + (recorded.alreadyRecorded ? " (confirmed after a retry)" : ""))
             }
         }
     }

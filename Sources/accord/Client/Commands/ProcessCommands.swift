@@ -129,15 +129,16 @@ struct ProcessOpen: AsyncParsableCommand {
                 let text = String(parameter[parameter.index(after: equals)...])
                 values[String(parameter[..<equals])] = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
             }
+            let id = id ?? ProcessID()
             let body = OpenProcessBody(
-                id: id ?? ProcessID(), title: title, reference: reference, template: template, templateVersion: templateVersion,
+                id: id, title: title, reference: reference, template: template, templateVersion: templateVersion,
                 parameters: values.isEmpty ? nil : values, electorate: parties.isEmpty ? nil : .parties(parties),
                 occurredAt: try Times.option(date, "--date"))
             let answer = try await client.post("/v1/processes", body)
             if output.json { return print(answer.text) }
             let recorded = try answer.decode(RecordedAnswer.self)
-            print(body.id?.description ?? "")
-            printError("opened process \(body.id?.description ?? "") (log position \(recorded.recorded.first?.position ?? 0))")
+            print(id)
+            printError("opened process \(id) (log position \(recorded.recorded.first?.position ?? 0))")
         }
     }
 }
@@ -209,8 +210,8 @@ struct ProcessWhatIf: AsyncParsableCommand {
             hypotheses += withdrawals.map { .init(kind: "ballot-withdrawal", party: $0) }
             guard !hypotheses.isEmpty else { throw ClientFailure.usage("give at least one --step, --ballot or --withdraw-ballot") }
             let asOf = try asOf.map { text throws(ClientFailure) -> Instant in
-                guard let instant = Instant(iso8601: text) ?? CivilDate(iso8601: text).map({ Instant(startOf: $0.adding(days: 1)).adding(microseconds: -1) }) else {
-                    throw .usage("--as-of \(text): not a date or date-time")
+                guard let instant = Times.endOfDayOrInstant(text) else {
+                    throw .usage("--as-of \(text): not a date (2025-04-10) or date-time (2025-04-10T14:00:00Z)")
                 }
                 return instant
             }
@@ -242,8 +243,11 @@ enum WriteReport {
     static func print(_ answer: APIResponse, json: Bool) throws(ClientFailure) {
         if json { return Swift.print(answer.text) }
         let recorded = try answer.decode(RecordedAnswer.self)
+        // Each invocation sends its own Idempotency-Key, so "already recorded" can only mean that this command's
+        // own retry found its first attempt recorded.
+        let confirmed = recorded.alreadyRecorded ? " (confirmed after a retry)" : ""
         for entry in recorded.recorded {
-            Swift.print("\(recorded.alreadyRecorded ? "already recorded" : "recorded") \(entry.type) \(entry.entry) at log position \(entry.position)")
+            Swift.print("recorded \(entry.type) \(entry.entry) at log position \(entry.position)\(confirmed)")
         }
         if let version = recorded.version { Swift.print("process version \(version)") }
     }
