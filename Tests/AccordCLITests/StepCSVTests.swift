@@ -141,10 +141,9 @@ struct ProgressOnTerminalTests {
         onTerminal.arguments = ["-qec", command, "/dev/null"]
         let output = Pipe()
         onTerminal.standardOutput = output
+        let reader = PipeReader(output)
         try onTerminal.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        onTerminal.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = await reader.finished()
         #expect(text.contains("\rchecking \(file) [##############################] 100% 2/2"), "\(text)")
     }
 }

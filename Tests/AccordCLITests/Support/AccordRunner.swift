@@ -49,15 +49,40 @@ enum Accord {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = stdin
+        let out = PipeReader(output)
+        let err = PipeReader(errors)
         try process.run()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
-        async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
-        let (outData, errData) = await (out, err)
+        let (outData, errData) = (await out.finished(), await err.finished())
         while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-        return Invocation(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                          errors: String(decoding: errData, as: UTF8.self))
+        return Invocation(status: process.terminationStatus, output: outData, errors: errData)
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own: no dispatch sources (a readability handler left on a pipe
+/// whose descriptor is closed crashes libdispatch on Linux), no blocking of Swift's cooperative threads.
+final class PipeReader: Sendable {
+    private let state = Mutex<(text: String, done: Bool)>(("", false))
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                state.withLock { $0.text += String(decoding: data, as: UTF8.self) }
+            }
+            state.withLock { $0.done = true }
+        }
+    }
+
+    var contents: String { state.withLock { $0.text } }
+
+    /// Everything, once the writer has closed its end.
+    func finished() async -> String {
+        while !state.withLock({ $0.done }) { try? await Task.sleep(for: .milliseconds(5)) }
+        return contents
     }
 }
 
@@ -83,16 +108,10 @@ final class ServerProcess: Sendable {
     let url: String
     let databaseArgument: String
     private let process: Process
-    let log: LogBuffer
-
     /// What the server printed (its log), for failure messages and checks.
-    final class LogBuffer: Sendable {
-        let text = Mutex("")
+    let log: PipeReader
 
-        var contents: String { text.withLock { $0 } }
-    }
-
-    private init(url: String, databaseArgument: String, process: Process, log: LogBuffer) {
+    private init(url: String, databaseArgument: String, process: Process, log: PipeReader) {
         self.url = url
         self.databaseArgument = databaseArgument
         self.process = process
@@ -109,24 +128,20 @@ final class ServerProcess: Sendable {
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = errors
-        let log = LogBuffer()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
+        let log = PipeReader(errors)
         try process.run()
         let server = ServerProcess(url: "http://127.0.0.1:\(port)", databaseArgument: database, process: process, log: log)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning {
-                Issue.record("accord serve exited with \(process.terminationStatus): \(log.text.withLock { $0 })")
+                Issue.record("accord serve exited with \(process.terminationStatus): \(log.contents)")
                 throw CancellationError()
             }
             if (try? await HTTP.get(server.url + "/healthz").status) == 200 { return server }
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        Issue.record("accord serve did not answer /healthz within 60 s: \(log.text.withLock { $0 })")
+        Issue.record("accord serve did not answer /healthz within 60 s: \(log.contents)")
         throw CancellationError()
     }
 
@@ -143,8 +158,8 @@ final class ServerProcess: Sendable {
 /// An `accord` command that keeps running (`log tail --follow`), its output collected as it comes.
 final class BackgroundAccord: Sendable {
     private let process: Process
-    private let output = ServerProcess.LogBuffer()
-    private let errors = ServerProcess.LogBuffer()
+    private let output: PipeReader
+    private let errors: PipeReader
 
     init(_ arguments: [String], environment: [String: String]) throws {
         process = Process()
@@ -155,17 +170,13 @@ final class BackgroundAccord: Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        for (pipe, buffer) in [(out, output), (err, errors)] {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if !data.isEmpty { buffer.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-            }
-        }
+        output = PipeReader(out)
+        errors = PipeReader(err)
         try process.run()
     }
 
-    var outputLines: [String] { output.text.withLock { $0 }.split(separator: "\n").map(String.init) }
-    var errorLines: [String] { errors.text.withLock { $0 }.split(separator: "\n").map(String.init) }
+    var outputLines: [String] { output.contents.split(separator: "\n").map(String.init) }
+    var errorLines: [String] { errors.contents.split(separator: "\n").map(String.init) }
 
     /// Waits up to 30 s for a line of standard output (or error) that satisfies `predicate`.
     func waitForLine(onStandardError: Bool = false, _ predicate: (String) -> Bool) async throws -> Bool {
