@@ -66,6 +66,7 @@ public enum AccordServer {
         OperationsRoutes.install(on: router, environment)
         ReferenceRoutes.install(on: router, environment)
         ProcessRoutes.install(on: router, environment)
+        StepBatchRoutes.install(on: router, environment)
         AccountRoutes.install(on: router, environment)
         LogRoutes.install(on: router, environment)
         for install in extraRoutes { install(router, environment) }

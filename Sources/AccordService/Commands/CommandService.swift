@@ -90,7 +90,9 @@ public struct CommandService: Sendable {
             version: last.streamVersion, wasAlreadyRecorded: true)
     }
 
-    private func run(
+    /// Serialises commands on `aggregate`, decides with `decide` and appends what it returns (retrying on a
+    /// concurrent change unless the caller pinned a version).
+    func run(
         aggregate: AggregateKey, context: CommandContext,
         decide: (Registry, DomainLog) async throws -> [PendingEvent],
         version: (DomainLog) async -> Int64?

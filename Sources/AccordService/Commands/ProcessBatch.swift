@@ -1,0 +1,80 @@
+import AccordDomain
+import AccordEventStore
+
+/// One command of a batch was refused: which one (0-based, in the order given) and why. Nothing of the
+/// batch was recorded.
+public struct BatchRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    public var index: Int
+    public var error: ServiceError
+
+    public init(index: Int, error: ServiceError) {
+        self.index = index
+        self.error = error
+    }
+
+    public var description: String { "item \(index + 1): \(error.description)" }
+}
+
+extension CommandService {
+    /// The most commands one batch may carry; a bulk import of a whole coalition's history fits many times over.
+    public static let maximumBatchSize = 2_000
+
+    /// Runs several commands on one process as one unit: each is decided against the process as it stands
+    /// with the batch's earlier events already applied (a parliamentary vote in row 2 allows the deployment
+    /// in row 3), and all their events are appended in one atomic append — or nothing is, when any is refused.
+    ///
+    /// - Throws: `BatchRejection` naming the first refused command, or `ServiceError` for the batch as a whole
+    ///   (an empty or oversized batch, commands on several processes, a version mismatch, the store).
+    public func execute(batch commands: [ProcessCommand], context: CommandContext) async throws -> CommandOutcome {
+        guard let id = commands.first?.process else { throw ServiceError.invalidRequest("the batch is empty") }
+        guard commands.count <= Self.maximumBatchSize else {
+            throw ServiceError.invalidRequest("a batch holds at most \(Self.maximumBatchSize) entries, not \(commands.count)")
+        }
+        if let index = commands.firstIndex(where: { $0.process != id }) {
+            throw BatchRejection(index: index, error: .invalidRequest("every entry of a batch concerns the same process (\(id))"))
+        }
+        // The decision runs inside `run`, which reports failures as `ServiceError`; the index of the refused
+        // command is kept here so the caller can be told which one it was.
+        var refused: Int?
+        do {
+            return try await run(aggregate: .process(id), context: context) { registry, log in
+                refused = nil
+                var state = await log.process(id)
+                if let expected = context.expectedVersion {
+                    guard let current = state else { throw ServiceError.notFound("process \(id)") }
+                    guard current.streamVersion == expected else {
+                        throw ServiceError.versionMismatch(expected: expected, current: current.streamVersion)
+                    }
+                }
+                let now = clock.now()
+                let known = await log.processIDs
+                var position = state?.lastPosition ?? 0
+                var pending: [PendingEvent] = []
+                for (index, command) in commands.enumerated() {
+                    let events: [PendingEvent]
+                    do {
+                        events = try command.decide(state, registry: registry, now: now, knownProcesses: known)
+                    } catch {
+                        refused = index
+                        throw error
+                    }
+                    for event in events {
+                        position += 1
+                        let envelope = DomainEnvelope(id: EntryID(), position: position, occurredAt: event.occurredAt, recordedAt: now,
+                                                      actor: context.actor, event: event.event)
+                        if state == nil, case .processOpened(let opened) = event.event {
+                            state = ProcessState(opening: envelope, opened)
+                        } else {
+                            state?.apply(envelope)
+                        }
+                    }
+                    pending += events
+                }
+                return pending
+            } version: { log in await log.process(id)?.streamVersion }
+        } catch {
+            if let refused { throw BatchRejection(index: refused, error: error) }
+            throw error
+        }
+    }
+}
