@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Failed authentications per address per minute before 429.
     public var authenticationFailureLimit: Int
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For` hop (for rate limits
+    /// and logs) and HTTPS from `X-Forwarded-Proto`. Only set it when every request comes through the proxy.
+    public var trustForwardedHeaders = false
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = 1 << 20, readsRequireToken: Bool = false,
                 requestTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60), authenticationFailureLimit: Int = 10) {
@@ -59,8 +62,10 @@ public enum AccordServer {
         let metrics = AccordMetrics.shared
         let environment = APIEnvironment(service: service, configuration: configuration, metrics: metrics, principals: PrincipalCache())
         let router = Router(context: AccordRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        // Metrics outermost, so they count the problem responses with their real status (not as failures).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        if configuration.trustForwardedHeaders { router.add(middleware: ForwardedHeadersMiddleware()) }
         router.add(middleware: AuthenticationMiddleware(
             accounts: service.accounts, limiter: FailureRateLimiter(limit: configuration.authenticationFailureLimit), cache: environment.principals))
         OperationsRoutes.install(on: router, environment)

@@ -105,3 +105,15 @@ public func withTestStore(
     await database.cleanUp()
 }
 
+
+/// A clock tests move by hand: expiries and deadlines without sleeping.
+public final class ManualClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Instant
+
+    public init(_ start: Instant = SystemWallClock().now()) { current = start }
+
+    public func now() -> Instant { lock.withLock { current } }
+
+    public func advance(seconds: Int64) { lock.withLock { current = current.adding(seconds: seconds) } }
+}

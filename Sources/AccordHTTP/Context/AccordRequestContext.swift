@@ -10,7 +10,7 @@ public struct AccordRequestContext: RequestContext {
     /// The authenticated account, if the request carried a valid token (or a signed-in session).
     public var principal: Principal?
     /// The client's address, for rate limiting failed sign-ins (`unknown` in router tests).
-    public let remoteAddress: String
+    public var remoteAddress: String
     /// True when the request came over HTTPS (directly or as told by a trusted reverse proxy).
     public var isSecure = false
 

@@ -129,7 +129,7 @@ enum ProcessRoutes {
             }
             let processes = await env.service.queries.processes(asOf: asOf, cutoff: cutoff, template: template, party: party,
                                                                 includeClosed: status != "open")
-            return Response.json(ProcessListReply(asOf: asOf, knownAtPosition: await env.service.log.position, processes: processes))
+            return Response.json(ProcessListReply(asOf: asOf, knownAtPosition: await env.service.log.knownPosition(cutoff), processes: processes))
         }
 
         api.post("v1/processes") { request, context in

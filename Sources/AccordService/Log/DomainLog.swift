@@ -21,6 +21,8 @@ public actor DomainLog {
     private var currentProcesses: [ProcessID: ProcessState] = [:]
     private var waiters: [(position: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     private var follower: Task<Void, Never>?
+    /// (position, recordedAt) of every event, in log order, for "as known at" a time.
+    private var recordedAtIndex: [(position: Int64, recordedAt: Instant)] = []
     /// Every event by id, for recognising a retried request whose events are already in the log.
     private var placements: [EntryID: Placement] = [:]
 
@@ -87,6 +89,7 @@ public actor DomainLog {
                 break
             }
             position = event.position
+            recordedAtIndex.append((event.position, event.recordedAt))
             placements[EntryID(event.id)] = Placement(stream: event.stream.rawValue, streamVersion: event.streamVersion, position: event.position,
                                                       type: event.type, occurredAt: event.occurredAt, recordedAt: event.recordedAt)
             if event.type == PayloadRedaction.eventType {
@@ -205,7 +208,18 @@ public actor DomainLog {
         for (id, events) in processEvents {
             if let state = ProcessState.fold(events, knownAt: cutoff) { processes[id] = state }
         }
-        return LogView(position: position, registry: Registry(folding: reference, knownAt: cutoff), processes: processes)
+        return LogView(position: knownPosition(cutoff), registry: Registry(folding: reference, knownAt: cutoff), processes: processes)
+    }
+
+    /// The last log position a cut-off includes: what a reader "as known at" it has seen.
+    public func knownPosition(_ cutoff: KnowledgeCutoff) -> Int64 {
+        switch cutoff {
+        case .everything: return position
+        case .position(let p): return min(p, position)
+        case .recordedAt(let t):
+            // Clocks of several instances may disagree slightly, so look at every event, not the last one before t.
+            return recordedAtIndex.reduce(0) { $1.recordedAt <= t ? max($0, $1.position) : $0 }
+        }
     }
 }
 
