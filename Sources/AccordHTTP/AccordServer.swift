@@ -59,8 +59,11 @@ public enum AccordServer {
         let metrics = AccordMetrics.shared
         let environment = APIEnvironment(service: service, configuration: configuration, metrics: metrics, principals: PrincipalCache())
         let router = Router(context: AccordRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        // Outermost first: the log and the metrics see every answer as sent, after the problem middleware has
+        // turned errors (401s from authentication included) into responses.
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
         router.add(middleware: AuthenticationMiddleware(
             accounts: service.accounts, limiter: FailureRateLimiter(limit: configuration.authenticationFailureLimit), cache: environment.principals))
         OperationsRoutes.install(on: router, environment)

@@ -59,7 +59,7 @@ enum OperationsRoutes {
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: AccordSchema.openAPI)))
         }
 
-        api.get("problems") { _, _ in Response.json(ProblemCatalogue.all) }
+        api.get("problems") { _, _ in Response.json(ListReply(items: ProblemCatalogue.all)) }
         api.get("problems/:code") { _, context in
             guard let entry = ProblemCatalogue.entry(context.parameters.get("code") ?? "") else {
                 throw Problem("not-found", status: .notFound, detail: "no such problem type")
