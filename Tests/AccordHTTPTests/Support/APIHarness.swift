@@ -7,6 +7,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -132,7 +133,7 @@ struct API: Sendable {
 /// Starts a service on a fresh database of `backend` (with the demo, or only the reference data), creates an
 /// account and token per role, and runs `body` against its router.
 func withAPI(
-    _ backend: Backend, demo: Bool = true, configuration: ServerConfiguration = ServerConfiguration(),
+    _ backend: Backend, demo: Bool = true, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger? = nil,
     _ body: @escaping @Sendable (API) async throws -> Void
 ) async throws {
     try await withTestStore(backend) { store, _ in
@@ -142,7 +143,7 @@ func withAPI(
             try await service.start()
             if demo { try await service.loadDemo() } else { try await service.loadReferenceData() }
             let (tokens, accounts) = try await issueTokens(service)
-            let app = Application(router: AccordServer.makeRouter(service: service, configuration: configuration))
+            let app = Application(router: AccordServer.makeRouter(service: service, configuration: configuration), logger: logger)
             try await app.test(.router) { client in
                 try await body(API(client: client, service: service, tokens: tokens, accounts: accounts))
             }
