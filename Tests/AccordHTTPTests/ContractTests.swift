@@ -47,6 +47,25 @@ struct ContractTests {
         #expect(unresolved == [])
     }
 
+    @Test("every example in the document is valid by its own schema")
+    func examplesAreValid() {
+        var checked = 0
+        for (path, item) in contract.document["paths"]?.object ?? [:] {
+            for (method, operation) in item.object ?? [:] {
+                guard let media = operation["requestBody"]?["content"]?["application/json"], let example = media["example"],
+                      let schema = media["schema"] else { continue }
+                checked += 1
+                #expect(contract.validator.validate(example, against: schema) == [], "\(method.uppercased()) \(path)")
+            }
+        }
+        for (name, parameter) in contract.document["components"]?["parameters"]?.object ?? [:] {
+            guard let example = parameter["example"], let schema = parameter["schema"] else { continue }
+            checked += 1
+            #expect(contract.validator.validate(example, against: schema) == [], "parameter \(name)")
+        }
+        #expect(checked >= 20)
+    }
+
     @Test("every operation says who may call it: security requirements, permission and roles")
     func operationsDocumentAuthorization() {
         for (path, item) in contract.document["paths"]?.object ?? [:] {
