@@ -89,7 +89,9 @@ public enum AccordServer {
                 ],
                 idleTimeout: .seconds(max(1, configuration.idleTimeout.components.seconds)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "Accord"),
-            services: services,
+            // Stopped in reverse order after the server has finished its requests: key expiry before the
+            // caller's services (which close the store).
+            services: services + [IdempotencyExpiry(store: service.idempotency)],
             logger: logger)
     }
 }

@@ -91,6 +91,16 @@ struct ContractTests {
         #expect(Set(ProblemCatalogue.all.map(\.code)).count == ProblemCatalogue.all.count, "duplicate codes in the catalogue")
     }
 
+    @Test("docs/api.md lists every problem type with its status")
+    func documentationListsProblems() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/api.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        for entry in ProblemCatalogue.all {
+            #expect(text.contains("| `\(entry.code)` | \(entry.status) |"), "docs/api.md does not list \(entry.code)")
+        }
+    }
+
     @Test("every domain error maps to a catalogued problem type with the catalogue's status")
     func domainErrorsAreCatalogued() {
         let instant = Instant(iso8601: "2025-04-10T12:00:00Z")!
