@@ -42,6 +42,7 @@ public struct APIEnvironment: Sendable {
     public let configuration: ServerConfiguration
     public let metrics: AccordMetrics
     let principals: PrincipalCache
+    let renderedResults = RenderedResultsCache()
 
     /// A read's caller: anonymous is fine unless the server requires tokens for reads.
     func reader(_ context: AccordRequestContext) throws(ServiceError) -> Principal? {

@@ -142,6 +142,38 @@ struct ReadRouteTests {
         }
     }
 
+    @Test("rule results served from the rendered cache are the results as of each request, and a write is seen at once")
+    func renderedResults() async throws {
+        try await withAPI(.sqlite) { api in
+            let path = "/v1/processes/\(Demo.forceGeneration)/results"
+            let first = try await api.get("\(path)?asOf=2026-01-01T00:00:00Z")
+            let second = try await api.get("\(path)?asOf=2026-02-01T00:00:00Z")
+            #expect(first.json["asOf"]?.string == "2026-01-01T00:00:00.000000Z")
+            #expect(second.json["asOf"]?.string == "2026-02-01T00:00:00.000000Z")
+            var a = first.json.object ?? [:]
+            var b = second.json.object ?? [:]
+            a["asOf"] = nil
+            b["asOf"] = nil
+            #expect(!a.isEmpty && a == b)
+            // The same bytes as encoding the evaluation afresh.
+            let asOf = Instant(iso8601: "2026-02-01T00:00:00Z")!
+            let fresh = try await api.service.queries.results(DemoScenario.forceGeneration, asOf: asOf, cutoff: .everything)
+            #expect(second.body == APICoding.encode(fresh))
+
+            let head = try await api.logHead()
+            _ = try await api.post("/v1/processes/\(Demo.forceGeneration)/steps",
+                                   #"{"party":"DE","stage":"government-decision","occurredAt":"2025-12-01T00:00:00Z"}"#)
+            _ = try await api.post("/v1/processes/\(Demo.forceGeneration)/steps",
+                                   #"{"party":"DE","stage":"pledged","occurredAt":"2025-12-02T00:00:00Z","details":{"pledge":{"troops":4000}}}"#)
+            let after = try await api.get("\(path)?asOf=2026-02-01T00:00:00Z")
+            let troops = { (r: APIResponse) in r.json["results"]?.array?.first { $0["rule"]?.string == "troops-target" }?["status"]?.string }
+            #expect(troops(second) == "not-yet")
+            #expect(troops(after) == "satisfied")
+            #expect(troops(try await api.get("\(path)?asOf=2026-02-01T00:00:00Z&knownAt=\(head)")) == "not-yet")
+            #expect(troops(try await api.get("\(path)?asOf=2025-12-01T12:00:00Z")) == "not-yet")
+        }
+    }
+
     @Test("what-if evaluates hypotheses without recording them", arguments: Backend.allCases)
     func whatIf(_ backend: Backend) async throws {
         try await withAPI(backend) { api in

@@ -3,6 +3,7 @@ import AccordEventStore
 import AccordService
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 // Request bodies of the process endpoints. Field names are the API's; see schema/openapi.json.
 
@@ -167,7 +168,9 @@ enum ProcessRoutes {
         api.get("v1/processes/:process/results") { request, context in
             _ = try env.reader(context)
             let (asOf, cutoff) = try env.timeQuery(request)
-            return Response.json(try await env.service.queries.results(try env.processID(context), asOf: asOf, cutoff: cutoff))
+            let results = try await env.service.queries.reusableResults(try env.processID(context), asOf: asOf, cutoff: cutoff)
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: env.renderedResults.body(results, cutoff: cutoff))))
         }
 
         api.get("v1/processes/:process/history") { request, context in
