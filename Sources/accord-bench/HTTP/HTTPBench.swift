@@ -15,9 +15,10 @@ struct HTTPBench: AsyncParsableCommand {
         abstract: "Requests/s and p50/p99 latency of accord serve over loopback (wrk), on SQLite and PostgreSQL.",
         discussion: """
             Scenarios: healthz = GET /healthz (the ceiling); results = GET /v1/processes/{id}/results of the demo's force \
-            generation (30 parties, 4 rules); step = POST a pledge amendment to the demo's force generation process, \
-            cycling through the 12 nations that have pledged (every request on one process); step-many = POST a pledge \
-            amendment to one of 64 processes in turn (writes on different streams, as the store benchmark's mode e). \
+            generation (30 parties, 4 rules); step = POST a pledge amendment to one force generation process in which 12 \
+            nations hold a pledge, cycling through them (every request on one process, a fresh one per measurement); \
+            step-many = POST a pledge amendment to one of 64 fresh processes in turn (writes on different streams, as the \
+            store benchmark's mode e). With --rounds, every scenario is measured once per round and the summary gives medians. \
             Installs wrk from Debian when it is missing (as root). Build first: swift build -c release.
             """)
 
@@ -33,8 +34,11 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.")
     var duration = 10
 
-    @Option(help: "Seconds of warm-up before each measurement (not measured).")
+    @Option(help: "Seconds of warm-up before each measurement (not measured; writes go to processes of their own).")
     var warmup = 2
+
+    @Option(help: "Rounds: every scenario is measured once per round, rounds one after the other, so that a disturbance hits one round, not one scenario.")
+    var rounds = 1
 
     @Option(help: "PostgreSQL maintenance database; the benchmark creates and drops the database accord_bench_http there. Default: the peer benchmark's server and role.")
     var postgresURL = "postgres://peers_bench:peers_bench@127.0.0.1:5432/postgres"
@@ -52,7 +56,7 @@ struct HTTPBench: AsyncParsableCommand {
     var quietWait = 60
 
     func validate() throws {
-        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
+        guard duration > 0, warmup >= 0, rounds > 0 else { throw ValidationError("--duration and --rounds must be positive and --warmup not negative") }
         for backend in backends.split(separator: ",") where backend != "sqlite" && backend != "postgres" {
             throw ValidationError("unknown backend '\(backend)'")
         }
@@ -72,19 +76,24 @@ struct HTTPBench: AsyncParsableCommand {
             let database = try await freshDatabase(backend)
             let server = try await BenchServer.start(executable: executable, database: database, logLevel: logLevel)
             do {
-                let setup = try await BenchSetup.prepare(server)
-                for scenario in scenarios.split(separator: ",").compactMap({ Scenario(rawValue: String($0)) }) {
-                    for count in connectionCounts {
-                        let script = try setup.script(for: scenario)
-                        if warmup > 0 { _ = try wrk.run(script: script, url: server.baseURL, connections: count, seconds: warmup) }
-                        CPU.waitUntilQuiet(atMost: quietWait)
-                        var measurement = try wrk.run(script: script, url: server.baseURL, connections: count, seconds: duration)
-                        measurement.backend = backend
-                        measurement.scenario = scenario.rawValue
-                        measurement.report()
-                        results.append(measurement)
-                        guard measurement.failed == 0 else {
-                            throw BenchFailure("\(backend) \(scenario.rawValue) c=\(count): \(measurement.failed) requests failed (non-2xx or socket errors)")
+                let setup = BenchSetup(server: server)
+                for round in 1...max(1, rounds) {
+                    for scenario in scenarios.split(separator: ",").compactMap({ Scenario(rawValue: String($0)) }) {
+                        for count in connectionCounts {
+                            if warmup > 0 {
+                                _ = try wrk.run(script: try await setup.script(for: scenario), url: server.baseURL, connections: count, seconds: warmup)
+                            }
+                            let script = try await setup.script(for: scenario)
+                            CPU.waitUntilQuiet(atMost: quietWait)
+                            var measurement = try wrk.run(script: script, url: server.baseURL, connections: count, seconds: duration)
+                            measurement.backend = backend
+                            measurement.scenario = scenario.rawValue
+                            measurement.round = round
+                            measurement.report()
+                            results.append(measurement)
+                            guard measurement.failed == 0 else {
+                                throw BenchFailure("\(backend) \(scenario.rawValue) c=\(count): \(measurement.failed) requests failed (non-2xx or socket errors)")
+                            }
                         }
                     }
                 }
@@ -95,7 +104,7 @@ struct HTTPBench: AsyncParsableCommand {
             await server.stop()
             await dropDatabase(backend)
         }
-        HTTPMeasurement.reportRatios(results)
+        HTTPMeasurement.reportSummary(results)
     }
 
     private func accordExecutable() throws -> URL {

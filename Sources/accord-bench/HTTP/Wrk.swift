@@ -72,6 +72,7 @@ struct WrkFigures: Decodable {
 struct HTTPMeasurement {
     var backend = ""
     var scenario = ""
+    var round = 1
     var connections: Int
     var figures: WrkFigures
     var pressure: Pressure.Share
@@ -81,7 +82,7 @@ struct HTTPMeasurement {
 
     func report() {
         var fields: [(String, String)] = [
-            ("backend", "\"\(backend)\""), ("scenario", "\"\(scenario)\""), ("connections", "\(connections)"),
+            ("backend", "\"\(backend)\""), ("scenario", "\"\(scenario)\""), ("round", "\(round)"), ("connections", "\(connections)"),
             ("requests", "\(figures.requests)"), ("seconds", String(format: "%.3f", Double(figures.duration_us) / 1e6)),
             ("requests_per_s", String(Int(requestsPerSecond.rounded()))),
             ("p50_ms", String(format: "%.3f", Double(figures.p50_us) / 1000)), ("p90_ms", String(format: "%.3f", Double(figures.p90_us) / 1000)),
@@ -94,17 +95,29 @@ struct HTTPMeasurement {
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 
-    /// The ratios the targets are stated in: results against healthz, steps on many streams against steps on one.
-    static func reportRatios(_ results: [HTTPMeasurement]) {
-        func find(_ backend: String, _ scenario: String, _ connections: Int) -> HTTPMeasurement? {
-            results.first { $0.backend == backend && $0.scenario == scenario && $0.connections == connections }
+    /// Per backend, scenario and connection count, the median over the rounds; then the ratio the results
+    /// target is stated in (results against healthz, from those medians).
+    static func reportSummary(_ measurements: [HTTPMeasurement]) {
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        for backend in Set(results.map(\.backend)).sorted() {
-            for connections in Set(results.map(\.connections)).sorted() {
-                guard let ceiling = find(backend, "healthz", connections), let results = find(backend, "results", connections) else { continue }
-                let ratio = results.requestsPerSecond / ceiling.requestsPerSecond
-                let line = #"{"backend":"\#(backend)","connections":\#(connections),"ratio":"results/healthz","value":\#(String(format: "%.3f", ratio))}"# + "\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+        var medians: [String: Double] = [:]
+        let groups = Dictionary(grouping: measurements) { "\($0.backend)|\($0.scenario)|\($0.connections)" }
+        for key in groups.keys.sorted() {
+            guard let group = groups[key], let first = group.first else { continue }
+            let rate = median(group.map(\.requestsPerSecond))
+            medians[key] = rate
+            let line = #"{"summary":"median","backend":"\#(first.backend)","scenario":"\#(first.scenario)","connections":\#(first.connections),"rounds":\#(group.count),"requests_per_s":\#(Int(rate.rounded())),"p50_ms":\#(String(format: "%.3f", median(group.map { Double($0.figures.p50_us) / 1000 }))),"p99_ms":\#(String(format: "%.3f", median(group.map { Double($0.figures.p99_us) / 1000 })))}"#
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        for backend in Set(measurements.map(\.backend)).sorted() {
+            for connections in Set(measurements.map(\.connections)).sorted() {
+                guard let ceiling = medians["\(backend)|healthz|\(connections)"], let results = medians["\(backend)|results|\(connections)"],
+                      ceiling > 0 else { continue }
+                let line = #"{"summary":"ratio","backend":"\#(backend)","connections":\#(connections),"ratio":"results/healthz","value":\#(String(format: "%.3f", results / ceiling))}"#
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
         }
     }
