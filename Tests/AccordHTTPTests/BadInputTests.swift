@@ -190,6 +190,27 @@ struct BadInputTests {
         }
     }
 
+    @Test("NUL and other control characters inside free-form JSON (template texts, parameters) are stored or refused, never a 500", arguments: Backend.allCases)
+    func controlCharactersInFreeFormJSON(_ backend: Backend) async throws {
+        try await withAPI(backend, demo: false) { api in
+            guard case .object(var definition)? = try await api.get("/v1/templates/nato-consensus").json["definition"] else {
+                Issue.record("no template")
+                return
+            }
+            definition["id"] = .string("nul-test")
+            definition["description"] = .string("before\u{0}after \u{7} bell")
+            let template = try await api.post("/v1/templates", definition.jsonText)
+            #expect([201, 422].contains(template.status.code), "\(template.text)")
+            if template.status == .created {
+                #expect(try await api.get("/v1/templates/nul-test").json["definition"]?["description"]?.string == "before\u{0}after \u{7} bell")
+            }
+            let head = try await api.logHead()
+            let opened = try await api.post("/v1/processes", #"{"title":"x","template":"nato-consensus","parameters":{"body":"nato\u0000"}}"#)
+            #expect(opened.status.code == 422, "\(opened.text)")
+            #expect(try await api.logHead() == head)
+        }
+    }
+
     @Test("bodies over a configured limit are refused whether or not they announce their length")
     func configuredLimit() async throws {
         try await withAPI(.sqlite, configuration: ServerConfiguration(maximumBodyBytes: 2048)) { api in
