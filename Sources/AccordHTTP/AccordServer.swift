@@ -45,6 +45,7 @@ public struct APIEnvironment: Sendable {
     public let configuration: ServerConfiguration
     public let metrics: AccordMetrics
     let principals: PrincipalCache
+    let renderedResults = RenderedResultsCache()
 
     /// A read's caller: anonymous is fine unless the server requires tokens for reads.
     public func reader(_ context: AccordRequestContext) throws -> Principal? {
@@ -62,7 +63,9 @@ public enum AccordServer {
         let metrics = AccordMetrics.shared
         let environment = APIEnvironment(service: service, configuration: configuration, metrics: metrics, principals: PrincipalCache())
         let router = Router(context: AccordRequestContext.self)
-        // Metrics outermost, so they count the problem responses with their real status (not as failures).
+        // Outermost first: the log and the metrics see every answer as sent (problem responses with their real
+        // status), after the problem middleware has turned errors (401s from authentication included) into responses.
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         if configuration.trustForwardedHeaders { router.add(middleware: ForwardedHeadersMiddleware()) }
@@ -92,7 +95,9 @@ public enum AccordServer {
                 ],
                 idleTimeout: .seconds(max(1, configuration.idleTimeout.components.seconds)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "Accord"),
-            services: services,
+            // Stopped in reverse order after the server has finished its requests: key expiry before the
+            // caller's services (which close the store).
+            services: services + [IdempotencyExpiry(store: service.idempotency)],
             logger: logger)
     }
 }

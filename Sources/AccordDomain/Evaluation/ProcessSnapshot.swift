@@ -53,41 +53,41 @@ public struct ProcessSnapshot: Sendable {
         let template = process.definition
 
         var standings: [PartyCode: PartyStanding] = [:]
+        // Standings are changed in place: a copy taken out of the dictionary would copy each party's step
+        // list at every append.
         for entry in process.orderedSteps where entry.effectiveAt <= asOf {
-            let content = entry.current.content
-            var standing = standings[content.party] ?? PartyStanding(party: content.party)
-            standing.steps.append(entry)
-            Self.apply(entry, to: &standing, template: template)
-            standings[content.party] = standing
+            let party = entry.current.content.party
+            standings[party, default: PartyStanding(party: party)].steps.append(entry)
+            Self.apply(entry, to: &standings[party, default: PartyStanding(party: party)], template: template)
         }
         // A parliamentary approval lapses after the last day its mandate covers.
-        for (party, var standing) in standings {
+        var lapsed: [(party: PartyCode, stage: StageID, end: CivilDate)] = []
+        for (party, standing) in standings {
             for stage in standing.held.keys {
                 guard template.stage(stage)?.kind == .parliamentary,
                       let step = standing.steps.last(where: { $0.current.content.stage == stage }),
                       let end = step.current.content.details?.parliamentary?.mandate?.endDate,
                       asOf >= Instant(startOf: end.adding(days: 1))
                 else { continue }
-                standing.held[stage] = nil
-                standing.expired[stage] = end
-                standing.mandate = nil
+                lapsed.append((party, stage, end))
             }
-            standings[party] = standing
+        }
+        for (party, stage, end) in lapsed {
+            standings[party]?.held[stage] = nil
+            standings[party]?.expired[stage] = end
+            standings[party]?.mandate = nil
         }
         // Ballots stand as they were when the vote closed.
         let ballotCutoff = closedAt.map { min($0, asOf) } ?? asOf
         for entry in process.orderedBallots where entry.effectiveAt <= ballotCutoff {
             let change = entry.current.content
-            var standing = standings[change.party] ?? PartyStanding(party: change.party)
             switch change {
             case .cast(let ballot):
-                standing.ballot = ballot
-                standing.ballotEntry = entry.id
+                standings[change.party, default: PartyStanding(party: change.party)].ballot = ballot
             case .withdrawn:
-                standing.ballot = nil
-                standing.ballotEntry = entry.id
+                standings[change.party, default: PartyStanding(party: change.party)].ballot = nil
             }
-            standings[change.party] = standing
+            standings[change.party, default: PartyStanding(party: change.party)].ballotEntry = entry.id
         }
         self.standings = standings
 

@@ -203,13 +203,18 @@ public struct ProcessState: Hashable, Sendable {
     }
 
     /// Active steps in effective order, ties by log position.
-    public var orderedSteps: [StepEntry] {
-        steps.values.filter(\.isActive).sorted { ($0.effectiveAt, $0.position) < ($1.effectiveAt, $1.position) }
-    }
+    public var orderedSteps: [StepEntry] { Self.inEffectiveOrder(steps.values) }
 
     /// Active ballot changes in effective order.
-    public var orderedBallots: [BallotEntry] {
-        ballots.values.filter(\.isActive).sorted { ($0.effectiveAt, $0.position) < ($1.effectiveAt, $1.position) }
+    public var orderedBallots: [BallotEntry] { Self.inEffectiveOrder(ballots.values) }
+
+    /// Sorts by keys computed once per entry: reading an entry's effective date goes through its current
+    /// revision, and sorting the entries themselves would copy them at every move. Every command and every
+    /// evaluation orders a process's entries, so this is on the hot path.
+    static func inEffectiveOrder<Content>(_ entries: some Collection<Entry<Content>>) -> [Entry<Content>] {
+        let active = entries.filter(\.isActive)
+        let keys = active.map { ($0.effectiveAt, $0.position) }
+        return active.indices.sorted { keys[$0] < keys[$1] }.map { active[$0] }
     }
 
     /// Any entry by id, described for errors and timelines.

@@ -20,11 +20,39 @@ public enum RuleStatus: String, Hashable, Sendable, Codable, CaseIterable {
 
 /// A number that decides a rule, with the threshold it is held against.
 public struct RuleFigure: Hashable, Sendable, Codable {
+    /// Encoded as an object with one member named after the case: `{"count": 29}`,
+    /// `{"share": {"numerator": 2, "denominator": 3}}`, `{"date": "2025-04-10"}`, `{"instant": "…Z"}`.
     public enum Value: Hashable, Sendable, Codable {
         case count(Int64)
         case share(Ratio)
         case date(CivilDate)
         case instant(Instant)
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case count, share, date, instant }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard c.allKeys.count == 1, let key = c.allKeys.first else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "a figure has exactly one of count, share, date, instant"))
+            }
+            switch key {
+            case .count: self = .count(try c.decode(Int64.self, forKey: .count))
+            case .share: self = .share(try c.decode(Ratio.self, forKey: .share))
+            case .date: self = .date(try c.decode(CivilDate.self, forKey: .date))
+            case .instant: self = .instant(try c.decode(Instant.self, forKey: .instant))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .count(let v): try c.encode(v, forKey: .count)
+            case .share(let v): try c.encode(v, forKey: .share)
+            case .date(let v): try c.encode(v, forKey: .date)
+            case .instant(let v): try c.encode(v, forKey: .instant)
+            }
+        }
     }
 
     /// A stable key: `deposited`, `yes-members`, `yes-population-share`, `troops`...

@@ -17,13 +17,15 @@ public enum APICoding {
 
     public static func decode<T: Codable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let data = Data(bytes)
-        let tree: JSONValue
+        // Foundation's own parser gives the key structure quickly (decoding it into `JSONValue` would try each
+        // JSON type in turn and throw at every miss); the typed decoding then checks types and required fields.
+        let tree: Any
         do {
-            tree = try JSONDecoder().decode(JSONValue.self, from: data)
+            tree = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw Problem.malformed("the body is not valid JSON: " + describe(error))
         }
-        guard case .object = tree else { throw Problem.malformed("the body must be a JSON object") }
+        guard let object = tree as? [String: Any] else { throw Problem.malformed("the body must be a JSON object") }
         let value: T
         do {
             value = try JSONDecoder().decode(T.self, from: data)
@@ -31,8 +33,8 @@ public enum APICoding {
             throw Problem.malformed(describe(error))
         }
         // Anything the decoded value would not write back was not understood.
-        if let echoed = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)) {
-            let unknown = unknownKeys(tree, known: echoed, path: "")
+        if let echoed = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) {
+            let unknown = unknownKeys(object, known: echoed, path: "")
             if !unknown.isEmpty {
                 throw Problem.malformed("unknown field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "'\($0)'" }.joined(separator: ", "),
                                         errors: unknown.map { "\($0): unknown field" })
@@ -42,27 +44,27 @@ public enum APICoding {
     }
 
     /// Keys present in `given` (with a non-null value) that the decoded value does not carry.
-    static func unknownKeys(_ given: JSONValue, known: JSONValue, path: String) -> [String] {
-        switch (given, known) {
-        case (.object(let g), .object(let k)):
+    static func unknownKeys(_ given: Any, known: Any, path: String) -> [String] {
+        if let g = given as? [String: Any] {
+            // The type took an object and wrote back something else (a custom coding): nothing to compare.
+            guard let k = known as? [String: Any] else { return [] }
             return g.keys.sorted().flatMap { key -> [String] in
-                guard let value = g[key], value != .null else { return [] }
+                guard let value = g[key], !(value is NSNull) else { return [] }
                 let childPath = path.isEmpty ? key : "\(path).\(key)"
                 guard let knownValue = k[key] else { return [childPath] }
                 return unknownKeys(value, known: knownValue, path: childPath)
             }
-        case (.array(let g), .array(let k)):
-            return zip(g, k).enumerated().flatMap { i, pair in unknownKeys(pair.0, known: pair.1, path: "\(path)[\(i)]") }
-        case (.object, _):
-            // The type took an object and wrote back something else (a custom coding): nothing to compare.
-            return []
-        default:
-            return []
         }
+        if let g = given as? [Any], let k = known as? [Any] {
+            return zip(g, k).enumerated().flatMap { i, pair in unknownKeys(pair.0, known: pair.1, path: "\(path)[\(i)]") }
+        }
+        return []
     }
 
     static func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
+        guard let decoding = error as? DecodingError else {
+            return ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+        }
         func path(_ codingPath: [any CodingKey]) -> String {
             let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
             return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "(body)" : text)

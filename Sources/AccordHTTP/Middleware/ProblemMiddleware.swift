@@ -14,7 +14,16 @@ struct ProblemMiddleware: RouterMiddleware {
             response.headers[.requestID] = context.id
             return response
         } catch {
-            let problem = Problem.from(error, logger: context.logger)
+            var problem = Problem.from(error, logger: context.logger)
+            // The router knows no route for this method; if the path exists with others, say which.
+            if problem.httpStatus == .notFound, context.endpointPath == nil || context.endpointPath == "NotFound" {
+                let allowed = RouteTable.methods(forPath: request.uri.path)
+                if !allowed.isEmpty {
+                    problem = Problem("method-not-allowed", status: .methodNotAllowed,
+                                      detail: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: " or "))",
+                                      headers: [.allow: allowed.joined(separator: ", ")])
+                }
+            }
             if problem.httpStatus.code >= 500 {
                 context.logger.error("request failed", metadata: ["status": "\(problem.httpStatus.code)", "problem": "\(problem.code)"])
             } else {

@@ -17,6 +17,13 @@ struct ReadinessReply: Codable, Sendable {
 
 /// Health, readiness, metrics, the API contract and the problem catalogue.
 enum OperationsRoutes {
+    static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/problems"]
+
+    /// The endpoints that never look at a token.
+    static func isOperationsPath(_ path: String) -> Bool {
+        paths.contains(path) || path.hasPrefix("/problems/")
+    }
+
     static func install(on router: Router<AccordRequestContext>, _ env: APIEnvironment) {
         let api = Endpoints(router: router)
         api.get("healthz") { _, _ in
@@ -59,7 +66,7 @@ enum OperationsRoutes {
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: AccordSchema.openAPI)))
         }
 
-        api.get("problems") { _, _ in Response.json(ProblemCatalogue.all) }
+        api.get("problems") { _, _ in Response.json(ListReply(items: ProblemCatalogue.all)) }
         api.get("problems/:code") { _, context in
             guard let entry = ProblemCatalogue.entry(context.parameters.get("code") ?? "") else {
                 throw Problem("not-found", status: .notFound, detail: "no such problem type")

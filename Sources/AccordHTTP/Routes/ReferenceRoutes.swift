@@ -8,6 +8,8 @@ struct PartyRequest: Codable, Sendable {
     var name: String
 }
 
+/// `{"attribute": "population", "value": 83445000, "effectiveFrom": "…"}`: which attribute decides the type of
+/// `value`.
 struct PartyAttributeRequest: Codable, Sendable {
     var value: PartyAttributeValue
     var effectiveFrom: Instant
@@ -16,8 +18,17 @@ struct PartyAttributeRequest: Codable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        value = try PartyAttributeValue(from: decoder)
         effectiveFrom = try c.decode(Instant.self, forKey: .effectiveFrom)
+        let name = try c.decode(String.self, forKey: .attribute)
+        switch name {
+        case "population": value = .population(try c.decode(Int64.self, forKey: .value))
+        case "parliamentaryStep": value = .parliamentaryStep(try c.decode(ParliamentaryStepKind.self, forKey: .value))
+        case "deploymentNeedsParliamentVote": value = .deploymentNeedsParliamentVote(try c.decode(Bool.self, forKey: .value))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .attribute, in: c,
+                debugDescription: "unknown attribute '\(name)'; known: \(PartyAttributeValue.attributeNames.joined(separator: ", "))")
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -47,7 +58,8 @@ struct WeightTableRequest: Codable, Sendable {
     var effectiveFrom: Instant
 }
 
-struct ListReply<Item: Codable & Sendable>: Codable, Sendable {
+/// Every list the API answers is an object, so that members (paging, totals) can be added later.
+struct ListReply<Item: Encodable & Sendable>: Encodable, Sendable {
     var items: [Item]
 }
 
@@ -62,8 +74,7 @@ enum ReferenceRoutes {
             return Response.json(ListReply(items: await env.service.queries.parties(asOf: asOf, cutoff: cutoff)))
         }
         api.post("v1/parties") { request, context in
-            let (body, bytes) = try await env.decode(PartyRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            try await env.write(request, context, PartyRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(.registerParty(party: body.party, name: body.name), context: c))
             }
         }
@@ -74,8 +85,7 @@ enum ReferenceRoutes {
         }
         api.post("v1/parties/:party/attributes") { request, context in
             let code = try party(context)
-            let (body, bytes) = try await env.decode(PartyAttributeRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            return try await env.write(request, context, PartyAttributeRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(
                     .setPartyAttribute(party: code, value: body.value, effectiveFrom: body.effectiveFrom), context: c))
             }
@@ -87,8 +97,7 @@ enum ReferenceRoutes {
             return Response.json(ListReply(items: await env.service.queries.bodies(asOf: asOf, cutoff: cutoff)))
         }
         api.post("v1/bodies") { request, context in
-            let (body, bytes) = try await env.decode(BodyRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            try await env.write(request, context, BodyRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(.defineBody(body: body.body, name: body.name, kind: body.kind), context: c))
             }
         }
@@ -99,24 +108,21 @@ enum ReferenceRoutes {
         }
         api.post("v1/bodies/:body/members") { request, context in
             let id = try bodyID(context)
-            let (body, bytes) = try await env.decode(MembershipRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            return try await env.write(request, context, MembershipRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(
                     .admitMember(body: id, party: body.party, roles: body.roles ?? [], effectiveFrom: body.effectiveFrom), context: c))
             }
         }
         api.post("v1/bodies/:body/departures") { request, context in
             let id = try bodyID(context)
-            let (body, bytes) = try await env.decode(MembershipRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            return try await env.write(request, context, MembershipRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(
                     .removeMember(body: id, party: body.party, effectiveFrom: body.effectiveFrom), context: c))
             }
         }
         api.post("v1/bodies/:body/roles") { request, context in
             let id = try bodyID(context)
-            let (body, bytes) = try await env.decode(MembershipRequest.self, request)
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
+            return try await env.write(request, context, MembershipRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
                 ProcessRoutes.recorded(try await env.service.commands.execute(
                     .changeMemberRoles(body: id, party: body.party, roles: body.roles ?? [], effectiveFrom: body.effectiveFrom), context: c))
             }
@@ -128,14 +134,15 @@ enum ReferenceRoutes {
             return Response.json(ListReply(items: await env.service.queries.weightTables(cutoff: cutoff)))
         }
         api.post("v1/weight-tables") { request, context in
-            let (body, bytes) = try await env.decode(WeightTableRequest.self, request)
-            var weights: [PartyCode: Int64] = [:]
-            for (key, value) in body.weights {
-                guard let code = PartyCode(key) else { throw Problem.malformed("weights.\(key): not a party code") }
-                weights[code] = value
-            }
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { [weights] c in
-                ProcessRoutes.recorded(try await env.service.commands.execute(
+            try await env.write(request, context, WeightTableRequest.self, permission: .fixed(.manageReferenceData)) { body, c in
+                var weights: [PartyCode: Int64] = [:]
+                for (key, value) in body.weights {
+                    guard let code = PartyCode(key), code.rawValue == key else {
+                        throw Problem.malformed("weights.\(key): not a party code such as DE", errors: ["weights.\(key): not a party code"])
+                    }
+                    weights[code] = value
+                }
+                return ProcessRoutes.recorded(try await env.service.commands.execute(
                     .publishWeightTable(table: body.table, name: body.name, weights: weights, source: body.source, effectiveFrom: body.effectiveFrom),
                     context: c))
             }
@@ -156,17 +163,19 @@ enum ReferenceRoutes {
             return Response.json(try await env.service.queries.template(id, version: version, cutoff: cutoff))
         }
         api.post("v1/templates") { request, context in
-            let bytes = try await env.jsonBody(request)
-            let definition = try APICoding.decode(JSONValue.self, from: bytes)
-            let hash: String
-            do {
-                hash = try BundledReference.contentHash(of: bytes)
-            } catch {
-                throw Problem.malformed("the template is not a JSON object")
+            try await env.write(request, context, JSONValue.self, permission: .fixed(.manageReferenceData)) { definition, c in
+                ProcessRoutes.recorded(try await env.service.commands.execute(
+                    .registerTemplate(definition: definition, contentHash: try templateHash(definition)), context: c))
             }
-            return try await env.write(request, context, body: bytes, permission: .manageReferenceData) { c in
-                ProcessRoutes.recorded(try await env.service.commands.execute(.registerTemplate(definition: definition, contentHash: hash), context: c))
-            }
+        }
+    }
+
+    /// The content hash of a template: SHA-256 of its canonical JSON, whatever the formatting it was sent in.
+    static func templateHash(_ definition: JSONValue) throws -> String {
+        do {
+            return try BundledReference.contentHash(of: APICoding.encode(definition))
+        } catch {
+            throw Problem.malformed("the template cannot be read as canonical JSON: \(error)")
         }
     }
 

@@ -50,6 +50,15 @@ struct RecordedReply: Codable, Sendable {
     }
 }
 
+/// What a write needs from its caller: a fixed permission (known before the body is read), or the right to
+/// record for the parties the body names (a delegate records only for its own).
+enum WritePermission<Body: Sendable>: Sendable {
+    case fixed(Principal.Permission)
+    case recording(@Sendable (Body) async -> [PartyCode?])
+    /// Any recording right, then a check of the body by the route itself (a batch names the refused item).
+    case checked(@Sendable (Body, Principal) throws -> Void)
+}
+
 extension APIEnvironment {
     /// The request body as JSON bytes: 415 for another media type, 413 beyond the limit.
     public func jsonBody(_ request: Request) async throws -> [UInt8] {
@@ -74,21 +83,33 @@ extension APIEnvironment {
         return (try APICoding.decode(type, from: bytes), bytes)
     }
 
-    /// Runs a write: requires a token, honours `If-Match` and `Idempotency-Key` (a retry answers as the first
-    /// time, and the request's event ids are derived from the key so nothing is appended twice).
-    func write(_ request: Request, _ context: AccordRequestContext, body: [UInt8], permission: Principal.Permission,
-               _ perform: @Sendable (CommandContext) async throws -> Reply) async throws -> Response {
+    /// Runs a write. The checks come in an order that tells a caller no more than it may know and never
+    /// records anything on bad input: the token (401), the role (403), the headers `If-Match`,
+    /// `X-Correlation-Id` and `Idempotency-Key` (400), the body (415, 413, 400), the parties it names (403),
+    /// the idempotency key's earlier use (replay, 422, 409), and only then the command.
+    /// With an `Idempotency-Key` a retry answers as the first time, and the request's event ids are derived
+    /// from the key so nothing is appended twice.
+    func write<Body: Codable & Sendable>(
+        _ request: Request, _ context: AccordRequestContext, _ type: Body.Type, permission: WritePermission<Body>,
+        _ perform: @Sendable (Body, CommandContext) async throws -> Reply
+    ) async throws -> Response {
         let principal = try context.requirePrincipal()
-        try principal.require(permission)
-        // No typed-throws closures in async handlers: swift-frontend 6.3.1 crashes splitting such coroutines in -O.
-        var expected: Int64?
-        if let header = request.headers[.ifMatch] { expected = try ETag.parse(header) }
-        let correlation = request.headers[.correlationID].flatMap { UUID(uuidString: $0) } ?? UUID()
-        var commandContext = CommandContext(actor: principal.actor, correlationId: correlation, expectedVersion: expected)
-        guard let key = request.headers[.idempotencyKey] else { return try await perform(commandContext).response }
+        switch permission {
+        case .fixed(let required): try principal.require(required)
+        case .recording, .checked: try principal.requireSomeRecordingRight()
+        }
+        let headers = try WriteHeaders(request)
+        let bytes = try await jsonBody(request)
+        let body = try APICoding.decode(Body.self, from: bytes)
+        if case .recording(let parties) = permission {
+            for party in await parties(body) { try principal.require(.record(party)) }
+        }
+        if case .checked(let check) = permission { try check(body, principal) }
+        var commandContext = CommandContext(actor: principal.actor, correlationId: headers.correlationId, expectedVersion: headers.expectedVersion)
+        guard let key = headers.idempotencyKey else { return try await perform(body, commandContext).response }
 
         var hashed = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
-        hashed += Array((request.headers[.ifMatch] ?? "").utf8) + [0] + body
+        hashed += Array((request.headers[.ifMatch] ?? "").utf8) + [0] + bytes
         let requestHash = Array(SHA256.hash(data: hashed))
         let store = service.idempotency
         switch try await store.claim(account: principal.account.id, key: key, requestHash: requestHash) {
@@ -99,7 +120,7 @@ extension APIEnvironment {
         case .proceed:
             commandContext.idempotencyNamespace = "\(principal.account.id):\(key)"
             do {
-                let reply = try await perform(commandContext)
+                let reply = try await perform(body, commandContext)
                 await store.complete(account: principal.account.id, key: key, response: .init(
                     status: Int(reply.status.code), contentType: reply.contentType, headers: reply.headers, body: reply.body))
                 return reply.response
@@ -155,6 +176,40 @@ extension APIEnvironment {
     }
 }
 
+/// The headers a write reads, each checked before anything else happens.
+struct WriteHeaders {
+    var expectedVersion: Int64?
+    var correlationId: UUID
+    var idempotencyKey: String?
+
+    init(_ request: Request) throws {
+        expectedVersion = try request.headers[.ifMatch].flatMap { header throws in try ETag.parse(header) }
+        if let text = request.headers[.correlationID] {
+            guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
+                throw Problem.badParameter("X-Correlation-Id", "'\(text)' is not a UUID")
+            }
+            correlationId = id
+        } else {
+            correlationId = UUID()
+        }
+        if let key = request.headers[.idempotencyKey] {
+            guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw Problem.badParameter("Idempotency-Key", "1 to 255 visible ASCII characters")
+            }
+            idempotencyKey = key
+        }
+    }
+}
+
+extension Principal {
+    /// Delegates, secretariats and admins record entries; auditors and observers are refused before their
+    /// request body is even read.
+    func requireSomeRecordingRight() throws {
+        if account.role == .delegate && !account.parties.isEmpty { return }
+        try require(.record(nil))
+    }
+}
+
 extension HTTPField.Name {
     static let correlationID = HTTPField.Name("X-Correlation-Id")!
 }
@@ -188,4 +243,17 @@ public enum RouteTable {
     }
 
     public static var all: Set<String> { routes.withLock { $0 } }
+
+    /// The methods registered for a concrete path (`/v1/processes/6f1c…/steps`), sorted.
+    static func methods(forPath path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return all.compactMap { route -> String? in
+            let parts = route.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            let template = parts[1].split(separator: "/", omittingEmptySubsequences: true)
+            guard template.count == segments.count else { return nil }
+            let matches = zip(template, segments).allSatisfy { t, s in t.hasPrefix("{") || t == s }
+            return matches ? String(parts[0]) : nil
+        }.sorted()
+    }
 }

@@ -16,21 +16,21 @@ enum StepBatchRoutes {
     static func install(on router: Router<AccordRequestContext>, _ env: APIEnvironment) {
         Endpoints(router: router).post("v1/processes/:process/steps/batch") { request, context in
             let id = try env.processID(context)
-            let (body, bytes) = try await env.decode(StepBatchRequest.self, request)
-            guard !body.steps.isEmpty else { throw Problem.malformed("steps: give at least one step") }
-            guard body.steps.count <= CommandService.maximumBatchSize else {
-                throw Problem.malformed("steps: at most \(CommandService.maximumBatchSize) steps per batch, not \(body.steps.count)")
-            }
             // A delegate may import only its own parties' steps: every party is checked before anything is decided.
-            let principal = try context.requirePrincipal()
-            for (index, step) in body.steps.enumerated() where !principal.may(.record(step.party)) {
-                do {
-                    try principal.require(.record(step.party))
-                } catch {
-                    throw itemProblem(Problem.from(error, logger: context.logger), index: index, step: step)
+            let permission = WritePermission<StepBatchRequest>.checked { body, principal in
+                guard !body.steps.isEmpty else { throw Problem.malformed("steps: give at least one step") }
+                guard body.steps.count <= CommandService.maximumBatchSize else {
+                    throw Problem.malformed("steps: at most \(CommandService.maximumBatchSize) steps per batch, not \(body.steps.count)")
+                }
+                for (index, step) in body.steps.enumerated() where !principal.may(.record(step.party)) {
+                    do {
+                        try principal.require(.record(step.party))
+                    } catch {
+                        throw itemProblem(Problem.from(error, logger: context.logger), index: index, step: step)
+                    }
                 }
             }
-            return try await env.write(request, context, body: bytes, permission: .record(body.steps[0].party)) { commandContext in
+            return try await env.write(request, context, StepBatchRequest.self, permission: permission) { body, commandContext in
                 let commands = body.steps.map { ProcessCommand.recordStep(process: id, step: $0.content, occurredAt: $0.occurredAt) }
                 do {
                     return ProcessRoutes.recorded(try await env.service.commands.execute(batch: commands, context: commandContext))

@@ -112,8 +112,8 @@ public struct AccountStore: Sendable {
 
     public func createAccount(name: String, role: Role, parties: [PartyCode], by actor: ActorRef) async throws(ServiceError) -> Account {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 200, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidRequest("an account name is 1 to 200 characters without control characters")
+        guard !trimmed.isEmpty, trimmed.count <= 200, Self.isPlainText(trimmed) else {
+            throw .invalidRequest("an account name is 1 to 200 characters without control or bidirectional override characters")
         }
         if role == .delegate && parties.isEmpty { throw .invalidRequest("a delegate account names the parties it records for") }
         if role != .delegate && !parties.isEmpty { throw .invalidRequest("only delegate accounts are scoped to parties") }
@@ -136,7 +136,9 @@ public struct AccountStore: Sendable {
 
     public func issueToken(for account: Account, name: String, expiresAt: Instant?, by actor: ActorRef) async throws(ServiceError) -> IssuedToken {
         let label = name.trimmingCharacters(in: .whitespaces)
-        guard !label.isEmpty, label.count <= 100 else { throw .invalidRequest("a token name is 1 to 100 characters") }
+        guard !label.isEmpty, label.count <= 100, Self.isPlainText(label) else {
+            throw .invalidRequest("a token name is 1 to 100 characters without control or bidirectional override characters")
+        }
         if let expiresAt, expiresAt <= clock.now() { throw .invalidRequest("the expiry lies in the past") }
         let secret = Self.tokenPrefix + Self.randomToken(bytes: 32)
         let record = TokenRecord(id: "tok-" + Self.randomToken(bytes: 9), accountId: account.id, name: label, createdAt: clock.now(),
@@ -309,6 +311,16 @@ public struct AccountStore: Sendable {
         let event = ProposedEvent(type: type, payload: try JSONPayload(canonicalizing: json), actor: EventActor(id: actor.id, name: actor.name),
                                   occurredAt: clock.now())
         try await store.append(to: StreamName(trusted: "accounts"), expectedVersion: .any, events: [event])
+    }
+
+    /// Names appear in the log, exports and pages: no control characters, no bidirectional overrides or
+    /// isolates that could make a name read as another, nothing unassigned or private-use.
+    static func isPlainText(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            let category = scalar.properties.generalCategory
+            return category != .control && category != .privateUse && category != .unassigned
+                && !(0x202A...0x202E).contains(scalar.value) && !(0x2066...0x2069).contains(scalar.value)
+        }
     }
 
     static func hash(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Array(secret.utf8))) }

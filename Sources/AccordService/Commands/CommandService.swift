@@ -2,6 +2,7 @@ import AccordDomain
 import AccordEventStore
 import Foundation
 import Logging
+import Metrics
 
 /// Who is recording, and with which request.
 public struct CommandContext: Sendable {
@@ -101,7 +102,7 @@ public struct CommandService: Sendable {
         await locks.acquire(stream.rawValue)
         let result: Result<CommandOutcome, ServiceError>
         do {
-            result = .success(try await attempts(stream: stream, context: context, decide: decide, version: version))
+            result = .success(try await attempts(aggregate: aggregate, stream: stream, context: context, decide: decide, version: version))
         } catch {
             result = .failure(error)
         }
@@ -110,7 +111,7 @@ public struct CommandService: Sendable {
     }
 
     private func attempts(
-        stream: StreamName, context: CommandContext,
+        aggregate: AggregateKey, stream: StreamName, context: CommandContext,
         decide: (Registry, DomainLog) async throws -> [PendingEvent],
         version: (DomainLog) async -> Int64?
     ) async throws(ServiceError) -> CommandOutcome {
@@ -133,7 +134,9 @@ public struct CommandService: Sendable {
                         actor: context.actor, correlationId: context.correlationId, causationId: nil, limits: store.limits)
                 }
                 let expected: ExpectedVersion = current.map { .exactly($0) } ?? .noStream
+                let started = ContinuousClock.now
                 let result = try await store.append(to: stream, expectedVersion: expected, events: proposed)
+                AppendMetrics.record(aggregate: aggregate, events: proposed.count, since: started, replayed: result.wasAlreadyRecorded)
                 try await log.ingest(upTo: result.lastPosition)
                 return CommandOutcome(
                     stream: stream.rawValue,
@@ -163,6 +166,27 @@ public struct CommandService: Sendable {
                 throw ServiceError.wrap(error)
             }
         }
+    }
+}
+
+/// Appends made by commands, for `/metrics` (swift-metrics; the server exports them to Prometheus). The
+/// metrics are looked up at each append rather than held, because the metrics system is bootstrapped by the
+/// server after the service exists.
+enum AppendMetrics {
+    static func record(aggregate: AggregateKey, events: Int, since start: ContinuousClock.Instant, replayed: Bool) {
+        let kind: String = switch aggregate {
+        case .process: "process"
+        case .party: "party"
+        case .body: "body"
+        case .weightTable: "weight-table"
+        case .template: "template"
+        }
+        let elapsed = ContinuousClock.now - start
+        Timer(label: "accord_append_duration_seconds", dimensions: [("aggregate", kind)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        guard !replayed else { return }
+        Counter(label: "accord_appends_total", dimensions: [("aggregate", kind)]).increment()
+        Counter(label: "accord_appended_events_total", dimensions: [("aggregate", kind)]).increment(by: events)
     }
 }
 

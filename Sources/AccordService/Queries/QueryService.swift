@@ -25,9 +25,10 @@ public struct QueryService: Sendable {
         await evaluation(id, in: view, asOf: asOf, cutoff: cutoff, visiting: [])?.evaluation
     }
 
-    /// The evaluation and the instant until which it holds (its own next change, or a dependency's).
+    /// The evaluation and the span of "as of" instants over which it holds, apart from `asOf` itself: from when
+    /// it was computed (or cached) until its own next change or a dependency's.
     private func evaluation(_ id: ProcessID, in view: LogView, asOf: Instant, cutoff: KnowledgeCutoff, visiting: Set<ProcessID>)
-        async -> (evaluation: ProcessEvaluation, until: Instant)?
+        async -> (evaluation: ProcessEvaluation, from: Instant, until: Instant)?
     {
         guard let process = view.processes[id] else { return nil }
         let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
@@ -44,7 +45,7 @@ public struct QueryService: Sendable {
         let evaluation = ProcessEvaluator.evaluate(process, registry: view.registry, asOf: asOf, dependencies: dependencies)
         until = min(until, ProcessEvaluator.nextChange(after: asOf, of: evaluation, process: process, registry: view.registry, dependencies: dependencies))
         await cache.store(key, evaluation, from: asOf, until: until)
-        return (evaluation, until)
+        return (evaluation, asOf, until)
     }
 
     public func requireProcess(_ id: ProcessID, in view: LogView) throws(ServiceError) -> ProcessState {
@@ -102,10 +103,24 @@ public struct QueryService: Sendable {
     }
 
     public func results(_ id: ProcessID, asOf: Instant, cutoff: KnowledgeCutoff) async throws(ServiceError) -> ProcessEvaluation {
+        try await reusableResults(id, asOf: asOf, cutoff: cutoff).evaluation
+    }
+
+    /// A process's results with what identifies them apart from `asOf`: the log position they reflect, the
+    /// cut-off, and the span of "as of" instants over which they are the same. An adapter may keep its
+    /// rendering of them (the HTTP API keeps the JSON) under that identity.
+    public struct ReusableResults: Sendable {
+        public var evaluation: ProcessEvaluation
+        public var position: Int64
+        public var validFrom: Instant
+        public var validUntil: Instant
+    }
+
+    public func reusableResults(_ id: ProcessID, asOf: Instant, cutoff: KnowledgeCutoff) async throws(ServiceError) -> ReusableResults {
         let view = await view(knownAt: cutoff)
         _ = try requireProcess(id, in: view)
-        guard let evaluation = await evaluation(id, in: view, asOf: asOf, cutoff: cutoff) else { throw .notFound("process \(id)") }
-        return evaluation
+        guard let found = await evaluation(id, in: view, asOf: asOf, cutoff: cutoff, visiting: []) else { throw .notFound("process \(id)") }
+        return ReusableResults(evaluation: found.evaluation, position: view.position, validFrom: found.from, validUntil: found.until)
     }
 
     // MARK: Matrix
@@ -361,11 +376,11 @@ actor EvaluationCache {
     private var count = 0
     static let capacity = 4096
 
-    func lookup(_ key: Key, asOf: Instant) -> (evaluation: ProcessEvaluation, until: Instant)? {
+    func lookup(_ key: Key, asOf: Instant) -> (evaluation: ProcessEvaluation, from: Instant, until: Instant)? {
         guard let entry = entries[key]?.first(where: { $0.from <= asOf && asOf < $0.until }) else { return nil }
         var evaluation = entry.evaluation
         evaluation.asOf = asOf
-        return (evaluation, entry.until)
+        return (evaluation, entry.from, entry.until)
     }
 
     func store(_ key: Key, _ evaluation: ProcessEvaluation, from: Instant, until: Instant) {

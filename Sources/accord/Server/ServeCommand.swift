@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("trust-forwarded-headers"), help: "Behind a reverse proxy that every request passes through: take the client address from X-Forwarded-For and HTTPS from X-Forwarded-Proto (true or false). [ACCORD_TRUST_FORWARDED_HEADERS, default false]")
     var trustForwardedHeaders: Bool?
 
+    @Option(name: .customLong("auth-failure-limit"), help: "Failed authentications per client address per minute before it must wait (429). [ACCORD_AUTH_FAILURE_LIMIT, default 10]")
+    var authFailureLimit: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. [ACCORD_LOG_LEVEL, default info]")
     var logLevel: String?
 
@@ -64,6 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.requestTimeout = .seconds(try requestTimeout ?? intVariable("ACCORD_REQUEST_TIMEOUT") ?? 30)
         configuration.idleTimeout = .seconds(try idleTimeout ?? intVariable("ACCORD_IDLE_TIMEOUT") ?? 60)
         configuration.trustForwardedHeaders = try trustForwardedHeaders ?? boolVariable("ACCORD_TRUST_FORWARDED_HEADERS") ?? false
+        configuration.authenticationFailureLimit = try authFailureLimit ?? intVariable("ACCORD_AUTH_FAILURE_LIMIT") ?? configuration.authenticationFailureLimit
+        guard configuration.authenticationFailureLimit >= 1 else { throw ValidationError("--auth-failure-limit must be at least 1") }
         guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard configuration.maximumBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         let checkpointSeconds = try checkpointInterval ?? intVariable("ACCORD_CHECKPOINT_INTERVAL") ?? 3600

@@ -1,0 +1,88 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The built `accord` executable, run as a child process (`swift build --build-tests` puts it next to the
+/// test bundle).
+struct AccordExecutable {
+    let url: URL
+
+    static func find(sourceLocation: SourceLocation = #_sourceLocation) -> AccordExecutable? {
+        let tests = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for folder in [tests, tests.deletingLastPathComponent()] {
+            let candidate = folder.appendingPathComponent("accord")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return AccordExecutable(url: candidate) }
+        }
+        Issue.record("the accord executable is not next to the tests in \(tests.path): run `swift build --build-tests` first (scripts/test does)",
+                     sourceLocation: sourceLocation)
+        return nil
+    }
+
+    /// Runs a command to its end; its standard output, trimmed.
+    func run(_ arguments: [String]) async throws -> String {
+        let child = try ChildProcess(url, arguments)
+        try await child.waitForExit(within: .seconds(120))
+        guard child.exitStatus == 0 else {
+            throw LoopbackConnection.Failure(description: "accord \(arguments.joined(separator: " ")) failed: \(child.output)")
+        }
+        return child.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A child process whose output is collected as it comes (so it never blocks on a full pipe).
+final class ChildProcess: Sendable {
+    private let process: Process
+    private let state = State()
+
+    /// What Foundation's handler threads record.
+    private final class State: Sendable {
+        let out = Mutex<String>("")
+        let err = Mutex<String>("")
+        let status = Mutex<Int32?>(nil)
+    }
+
+    init(_ executable: URL, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        self.process = process
+        let state = self.state
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { state.out.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { state.err.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        process.terminationHandler = { finished in state.status.withLock { $0 = finished.terminationStatus } }
+        try process.run()
+    }
+
+    var standardOutput: String { state.out.withLock { $0 } }
+    var standardError: String { state.err.withLock { $0 } }
+    var output: String { standardOutput + standardError }
+    var exitStatus: Int32? { state.status.withLock { $0 } }
+    var terminationReason: Process.TerminationReason { process.terminationReason }
+
+    func signal(_ signal: Int32) { _ = kill(process.processIdentifier, signal) }
+
+    func waitForExit(within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while exitStatus == nil {
+            guard ContinuousClock.now < deadline else {
+                signal(SIGKILL)
+                throw LoopbackConnection.Failure(description: "the process did not exit within \(limit); output: \(output.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    deinit {
+        if exitStatus == nil { signal(SIGKILL) }
+    }
+}
