@@ -107,12 +107,15 @@ public struct WebhookStore: Sendable {
         let now = clock.now()
         let until = grace > .zero ? now.adding(microseconds: grace.microseconds).microsecondsSinceEpoch : nil
         let changed = try await database.transaction { conn in
-            try conn.execute(
-                """
-                UPDATE accord_webhook_subscriptions
-                SET previous_secret = CASE WHEN $3 IS NULL THEN NULL ELSE secret END, previous_secret_until = $3, secret = $2, updated_at = $4
-                WHERE id = $1
-                """, [.text(id), .text(secret.text), SQLValue(until), .integer(now.microsecondsSinceEpoch)])
+            if let until {
+                try conn.execute(
+                    "UPDATE accord_webhook_subscriptions SET previous_secret = secret, previous_secret_until = $3, secret = $2, updated_at = $4 WHERE id = $1",
+                    [.text(id), .text(secret.text), .integer(until), .integer(now.microsecondsSinceEpoch)])
+            } else {
+                try conn.execute(
+                    "UPDATE accord_webhook_subscriptions SET previous_secret = NULL, previous_secret_until = NULL, secret = $2, updated_at = $3 WHERE id = $1",
+                    [.text(id), .text(secret.text), .integer(now.microsecondsSinceEpoch)])
+            }
         }
         guard changed == 1 else { throw NotificationError.subscriptionNotFound(id) }
         return (try await subscription(id), secret)
@@ -139,9 +142,9 @@ public struct WebhookStore: Sendable {
             try conn.query(
                 """
                 SELECT \(Self.deliveryColumns) FROM accord_webhook_deliveries
-                WHERE subscription = $1 AND ($2 IS NULL OR status = $2) AND position < $3
+                WHERE subscription = $1 AND ($2 = '' OR status = $2) AND position < $3
                 ORDER BY position DESC, ordinal DESC LIMIT $4
-                """, [.text(id), SQLValue(status?.rawValue), .integer(before ?? Int64.max), .integer(Int64(limit))]).map(Self.delivery)
+                """, [.text(id), .text(status?.rawValue ?? ""), .integer(before ?? Int64.max), .integer(Int64(limit))]).map(Self.delivery)
         }
     }
 

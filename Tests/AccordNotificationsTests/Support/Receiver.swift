@@ -115,16 +115,15 @@ final class Receiver: Sendable {
         let verified = Self.verify(id: id, timestamp: timestamp, body: body, header: signature, secrets: secrets)
         var status = 200
         var headers = HTTPFields()
-        switch answer {
-        case .status(let code, let extra):
+        if case .status(let code, let extra) = answer {
             status = code
             for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
-        case .delay(let duration):
-            try? await Task.sleep(for: duration)
         }
+        // Recorded on arrival: a request answered late (after the sender gave up) was still received.
         let recorded = Request(webhookID: id, timestamp: timestamp, signature: signature, contentType: request.headers[.contentType] ?? "",
                                body: body, arrivedAt: TestClock.system(), verified: verified, answered: status)
         state.withLock { $0.requests.append(recorded) }
+        if case .delay(let duration) = answer { try? await Task.sleep(for: duration) }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: "answer \(status)")))
     }
 
