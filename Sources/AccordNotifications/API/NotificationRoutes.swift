@@ -7,7 +7,7 @@ import Hummingbird
 struct NotificationPage: Encodable, Sendable {
     /// The CloudEvents, as sent to webhooks.
     var notifications: [JSONValue]
-    /// Pass as `after` for the next page; null when the page reached the newest notification.
+    /// Pass as `after` for the next page; absent when the page reached the newest notification.
     var next: Int64?
     /// The log position up to which notifications have been produced.
     var producedThrough: Int64

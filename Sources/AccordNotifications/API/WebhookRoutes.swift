@@ -36,7 +36,7 @@ struct WebhookList: Codable, Sendable {
 
 struct DeliveryList: Codable, Sendable {
     var deliveries: [WebhookDelivery]
-    /// Pass as `before` for the next (older) page; null at the end.
+    /// Pass as `before` for the next (older) page; absent at the end.
     var next: Int64?
 }
 
