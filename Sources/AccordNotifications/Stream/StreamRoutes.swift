@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /v1/stream`: notifications as Server-Sent Events, with the webhook filters (`types`, `process`).
 /// Each event is `event: <type>` and `data: <CloudEvent>`; the last event of a log position carries
@@ -30,9 +31,15 @@ enum StreamRoutes {
             headers[.xAccelBuffering] = "no"
             let retry = env.configuration.requestTimeout
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await request.body.consumeWithCancellationOnInboundClose { _ in
-                    var stream = EventStreamWriter(hub: hub, store: env.service.store, filter: filter, cursor: start)
-                    try await stream.run(&writer, retryMilliseconds: min(Int64(retry.components.seconds) * 1000, 3000))
+                // A client leaving cancels its stream; a server shutting down ends every stream, so that the
+                // HTTP server's graceful shutdown does not wait for them for ever.
+                try await withGracefulShutdownHandler {
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        var stream = EventStreamWriter(hub: hub, store: env.service.store, filter: filter, cursor: start)
+                        try await stream.run(&writer, retryMilliseconds: min(Int64(retry.components.seconds) * 1000, 3000))
+                    }
+                } onGracefulShutdown: {
+                    hub.close()
                 }
                 try await writer.finish(nil)
             })

@@ -1,5 +1,6 @@
 import AccordEventStore
 import AccordHTTP
+import AccordNotifications
 import AccordService
 import ArgumentParser
 import Foundation
@@ -40,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. [ACCORD_LOG_LEVEL, default info]")
     var logLevel: String?
 
+    @OptionGroup(title: "Notifications") var notifications: NotificationOptions
+
     @Flag(help: "Load the demo (reference data and the reassurance-force scenario) before serving; loading twice changes nothing. [ACCORD_DEMO=1]")
     var demo = false
 
@@ -56,6 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard configuration.maximumBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
 
+        let notificationConfiguration = try notifications.configuration(requestTimeout: configuration.requestTimeout)
+
         let location = try database.location()
         logger.info("opening the database", metadata: ["database": "\(location)"])
         let service = try await AccordService.open(location, options: EventStoreOptions(logger: logger), logger: logger)
@@ -67,9 +72,13 @@ struct ServeCommand: AsyncParsableCommand {
         if try await !service.accounts.hasActiveAdmin() {
             logger.notice("no admin token exists yet: create one with `accord token create --name <name> --role admin` (same --database)")
         }
+        // One instance per database runs the notifier, timers and webhook deliveries (the lock decides which);
+        // every instance serves the notification routes and streams.
+        let notificationSystem = NotificationSystem(service: service, lock: Leadership.lock(for: location), configuration: notificationConfiguration,
+                                                    logger: logger)
         let app = AccordServer.makeApplication(
-            service: service, configuration: configuration,
-            services: [ServiceShutdown(service: service)], logger: logger)
+            service: service, configuration: configuration, extraRoutes: notificationSystem.routes,
+            services: [ServiceShutdown(service: service)] + notificationSystem.services, logger: logger)
         logger.info("Accord listening", metadata: ["url": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }
