@@ -10,25 +10,20 @@ import Testing
 struct ServerProcessTests {
     @Test("killing accord serve during a retry loop and starting it again loses nothing", arguments: Backend.allCases)
     func killDuringRetries(_ backend: Backend) async throws {
-        let prepared = try await PreparedDatabase.make(backend)
-        let receiver = Receiver()
-        try await receiver.start()
-        receiver.script([], then: .status(500))
-        let port = ServerProcess.freePort()
-        let first = try ServerProcess(database: prepared.database, port: port)
-        do {
-            try await first.waitUntilListening()
-            let api = first.api
-            _ = try await api.subscribe(receiver, token: prepared.adminToken)
-            let process = try await api.openConsensus(token: prepared.adminToken, parties: ["DE", "FR"])
-            try await api.vote(process, "DE", "yes", token: prepared.adminToken)
-            try await api.vote(process, "FR", "yes", token: prepared.adminToken)
+        try await withFleet(backend) { fleet, receiver in
+            receiver.script([], then: .status(500))
+            let port = ServerProcess.freePort()
+            let first = try await fleet.start(port: port)
+            let token = fleet.prepared.adminToken
+            _ = try await first.api.subscribe(receiver, token: token)
+            let process = try await first.api.openConsensus(token: token, parties: ["DE", "FR"])
+            try await first.api.vote(process, "DE", "yes", token: token)
+            try await first.api.vote(process, "FR", "yes", token: token)
             try await receiver.waitUntil(.seconds(30), "the retry loop") { $0.count >= 5 }
             await first.kill()
 
             receiver.script([], then: .status(200))
-            let second = try ServerProcess(database: prepared.database, port: port)
-            try await second.waitUntilListening()
+            let second = try await fleet.start(port: port)
             try await receiver.waitUntil(.seconds(30), "every notification after the restart") { Set($0.filter { $0.answered == 200 }.map(\.webhookID)).count >= 4 }
             let ids = try await second.api.outboxIDs()
             await second.terminate()
@@ -36,32 +31,20 @@ struct ServerProcessTests {
             // Only 500s before the crash: each notification was received once, in order.
             expectCompleteAndOrdered(receiver, ids.map { Outboxed(position: 0, ordinal: 0, id: $0, type: "", process: nil, body: "") })
             #expect(Set(receiver.requests.filter { $0.answered == 500 }.map(\.webhookID)) == [ids[0]])
-        } catch {
-            await first.kill()
-            await receiver.stop()
-            await prepared.database.cleanUp()
-            throw error
         }
-        await receiver.stop()
-        await prepared.database.cleanUp()
     }
 
     @Test("a silence deadline that passes while the server is down fires after the restart, effective at the deadline", arguments: Backend.allCases)
     func deadlineAfterRestart(_ backend: Backend) async throws {
-        let prepared = try await PreparedDatabase.make(backend)
-        let receiver = Receiver()
-        try await receiver.start()
-        let port = ServerProcess.freePort()
-        let first = try ServerProcess(database: prepared.database, port: port)
-        do {
-            try await first.waitUntilListening()
-            let api = first.api
-            _ = try await api.subscribe(receiver, token: prepared.adminToken, types: ["deadline.*", "rule.*"])
-            let process = try await api.openConsensus(token: prepared.adminToken, parties: ["DE", "FR"], template: "nato-silence-procedure")
-            let now = SystemWallClock().now().microsecondsSinceEpoch / 1_000_000
-            let deadline = Instant(secondsSinceEpoch: now + 4)
-            let set = try await api.call(.POST, "/v1/processes/\(process)/deadlines", token: prepared.adminToken,
-                                         json: #"{"deadline": "silence", "localTime": "\#(World.utcLocal(deadline))", "timeZone": "UTC"}"#)
+        try await withFleet(backend) { fleet, receiver in
+            let port = ServerProcess.freePort()
+            let first = try await fleet.start(port: port)
+            let token = fleet.prepared.adminToken
+            _ = try await first.api.subscribe(receiver, token: token, types: ["deadline.*", "rule.*"])
+            let process = try await first.api.openConsensus(token: token, parties: ["DE", "FR"], template: "nato-silence-procedure")
+            let deadline = Instant(secondsSinceEpoch: SystemWallClock().now().microsecondsSinceEpoch / 1_000_000 + 4)
+            let set = try await first.api.call(.POST, "/v1/processes/\(process)/deadlines", token: token,
+                                               json: #"{"deadline": "silence", "localTime": "\#(World.utcLocal(deadline))", "timeZone": "UTC"}"#)
             #expect(set.status == 201)
             try await receiver.waitUntil(.seconds(20), "the announcement") { $0.contains { $0.type == "org.accord.deadline.approaching" } }
             await first.kill()
@@ -69,8 +52,7 @@ struct ServerProcessTests {
             try await Task.sleep(until: .now + .seconds(6))
             let restartedAt = SystemWallClock().now()
             #expect(restartedAt > deadline)
-            let second = try ServerProcess(database: prepared.database, port: port)
-            try await second.waitUntilListening()
+            let second = try await fleet.start(port: port)
             try await receiver.waitUntil(.seconds(30), "the deadline and the rule") { requests in
                 requests.contains { $0.type == "org.accord.deadline.passed" } && requests.contains { $0.type == "org.accord.rule.satisfied" }
             }
@@ -78,37 +60,23 @@ struct ServerProcessTests {
             let passed = try #require(receiver.requests.first { $0.type == "org.accord.deadline.passed" })
             #expect(passed.event["time"] as? String == deadline.iso8601)
             #expect(JSONPath.text(passed.event, ["data", "deadline", "outcome"]) == "deemed-adopted")
-            let recorded = try #require((passed.event["recordedtime"] as? String).flatMap(Instant.init(iso8601:)))
             // Recorded after the restart, effective when it really happened.
+            let recorded = try #require((passed.event["recordedtime"] as? String).flatMap(Instant.init(iso8601:)))
             #expect(recorded >= restartedAt)
             let rule = try #require(receiver.requests.first { $0.type == "org.accord.rule.satisfied" })
             #expect(JSONPath.text(rule.event, ["data", "rule", "since"]) == deadline.iso8601)
             #expect(receiver.requests.filter { $0.type == "org.accord.deadline.passed" }.count == 1)
-        } catch {
-            await first.kill()
-            await receiver.stop()
-            await prepared.database.cleanUp()
-            throw error
         }
-        await receiver.stop()
-        await prepared.database.cleanUp()
     }
 
     @Test("two instances on one PostgreSQL: each notification is delivered once; when the leader is killed the other takes over and nothing is lost")
     func twoInstances() async throws {
-        let prepared = try await PreparedDatabase.make(.postgres)
-        let receiver = Receiver()
-        try await receiver.start()
-        let a = try ServerProcess(database: prepared.database, port: ServerProcess.freePort())
-        var b: ServerProcess?
-        do {
-            try await a.waitUntilListening()
+        try await withFleet(.postgres) { fleet, receiver in
+            let a = try await fleet.start()
             try await eventually(.seconds(10), "the first instance to lead") { a.leads }
-            let second = try ServerProcess(database: prepared.database, port: ServerProcess.freePort())
-            b = second
-            try await second.waitUntilListening()
+            let second = try await fleet.start()
             #expect(!second.leads)
-            let token = prepared.adminToken
+            let token = fleet.prepared.adminToken
             _ = try await second.api.subscribe(receiver, token: token)
             // The standby instance streams too: it wakes through LISTEN/NOTIFY and reads the leader's outbox.
             let stream = StreamClient(second.api.base + "/v1/stream?types=*")
@@ -153,14 +121,6 @@ struct ServerProcessTests {
             let repeated = Set(Dictionary(grouping: receiver.delivered, by: \.webhookID).filter { $0.value.count > 1 }.keys)
             #expect(repeated.isSubset(of: [inFlight]))
             print("two instances: takeover after \(takeover), \(receiver.delivered.count) deliveries of \(all.count) notifications")
-        } catch {
-            await a.kill()
-            await b?.kill()
-            await receiver.stop()
-            await prepared.database.cleanUp()
-            throw error
         }
-        await receiver.stop()
-        await prepared.database.cleanUp()
     }
 }

@@ -121,6 +121,45 @@ struct PreparedDatabase {
     }
 }
 
+/// The servers a test started, killed at its end whatever happened.
+final class Fleet: Sendable {
+    let prepared: PreparedDatabase
+    private let started = Mutex<[ServerProcess]>([])
+
+    init(_ prepared: PreparedDatabase) { self.prepared = prepared }
+
+    func start(port: Int = ServerProcess.freePort()) async throws -> ServerProcess {
+        let server = try ServerProcess(database: prepared.database, port: port)
+        started.withLock { $0.append(server) }
+        try await server.waitUntilListening()
+        return server
+    }
+
+    func killAll() async {
+        for server in started.withLock({ $0 }) { await server.kill() }
+    }
+}
+
+/// Runs `body` with a prepared database of `backend`, a running receiver and a fleet of servers; everything is
+/// stopped and removed afterwards.
+func withFleet(_ backend: Backend, _ body: (Fleet, Receiver) async throws -> Void) async throws {
+    let prepared = try await PreparedDatabase.make(backend)
+    let fleet = Fleet(prepared)
+    let receiver = Receiver()
+    do {
+        try await receiver.start()
+        try await body(fleet, receiver)
+    } catch {
+        await fleet.killAll()
+        await receiver.stop()
+        await prepared.database.cleanUp()
+        throw error
+    }
+    await fleet.killAll()
+    await receiver.stop()
+    await prepared.database.cleanUp()
+}
+
 extension API {
     /// Creates a subscription; returns its id and secret.
     func subscribe(_ receiver: Receiver, token: String, types: [String] = ["*"]) async throws -> (id: String, secret: String) {
@@ -160,4 +199,38 @@ extension API {
             after = next.int64Value
         }
     }
+}
+
+/// Runs `accord` with `arguments` to completion. Its output is read on Foundation's threads, never on the
+/// concurrency pool, which the in-process receiver needs to answer the command's requests.
+func runAccord(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+    guard let binary = ServerProcess.binary else { throw API.Failure("the accord binary is missing next to the tests") }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    let collected = Collected()
+    output.fileHandleForReading.readabilityHandler = { handle in
+        let data = handle.availableData
+        collected.text.withLock { $0.output += data }
+    }
+    errors.fileHandleForReading.readabilityHandler = { handle in
+        let data = handle.availableData
+        collected.text.withLock { $0.errors += data }
+    }
+    try process.run()
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    // What was written just before the exit.
+    try await Task.sleep(for: .milliseconds(50))
+    output.fileHandleForReading.readabilityHandler = nil
+    errors.fileHandleForReading.readabilityHandler = nil
+    let (stdout, stderr) = collected.text.withLock { ($0.output + output.fileHandleForReading.availableData, $0.errors + errors.fileHandleForReading.availableData) }
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+private final class Collected: Sendable {
+    let text = Mutex<(output: Data, errors: Data)>((Data(), Data()))
 }
