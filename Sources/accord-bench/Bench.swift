@@ -2,5 +2,5 @@ import ArgumentParser
 
 @main
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "accord-bench", abstract: "Accord benchmarks.")
+    static let configuration = CommandConfiguration(commandName: "accord-bench", abstract: "Accord benchmarks.", subcommands: [NotifyBenchmark.self])
 }

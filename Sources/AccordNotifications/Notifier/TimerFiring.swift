@@ -51,8 +51,9 @@ actor TimerFiring {
     func run() async {
         while !Task.isCancelled {
             do {
-                let next = try await fireDue()
+                // Taken before reading the timers, so that timers scheduled meanwhile wake the wait.
                 let seen = signal.position
+                let next = try await fireDue()
                 let wait: Duration
                 if let next {
                     let micros = max(0, next.microsecondsSinceEpoch - clock.now().microsecondsSinceEpoch)

@@ -99,6 +99,8 @@ public final class NotificationHub: Service, Sendable {
                     lastHeartbeat = ContinuousClock.now
                     wakeAll(.heartbeat)
                 }
+                // Taken before reading, so that a commit between the read and the wait wakes the wait.
+                let seen = signal.position
                 let head = state.withLock { $0.head }
                 let page = try await Self.completeGroups(read(after: head, limit: 500), limit: 500, store: store)
                 if !page.isEmpty {
@@ -109,11 +111,11 @@ public final class NotificationHub: Service, Sendable {
                 let (checkpoint, logHead) = try await positions()
                 if checkpoint < logHead {
                     // The notifier (here or on the leader) has not reached the log's head yet: look again soon.
-                    await signal.wait(after: checkpoint, timeout: pollDelay)
+                    await signal.wait(after: max(seen, checkpoint), timeout: pollDelay)
                     pollDelay = min(pollDelay * 2, .milliseconds(250))
                 } else {
                     pollDelay = .milliseconds(2)
-                    await waitForLog(after: logHead, timeout: min(heartbeat, .seconds(1)))
+                    await waitForLog(after: logHead, orSignalAfter: seen, timeout: min(heartbeat, .seconds(1)))
                 }
             } catch {
                 if Task.isCancelled { return }
@@ -141,10 +143,9 @@ public final class NotificationHub: Service, Sendable {
     }
 
     /// Returns when the log moves past `position` (any instance) or the local notifier commits.
-    private func waitForLog(after position: Int64, timeout: Duration) async {
+    private func waitForLog(after position: Int64, orSignalAfter seen: Int64, timeout: Duration) async {
         let store = self.store
         let signal = self.signal
-        let seen = signal.position
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await store.waitForEvents(after: position, timeout: timeout) }
             group.addTask { await signal.wait(after: seen, timeout: timeout) }
