@@ -132,6 +132,37 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Audit trails: streamed exports, signed checkpoints, offline verification, redaction, HTML reports.
+        .target(
+            name: "AccordAudit",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["HTTP"],
+            swiftSettings: strict
+        ),
+        // The audit API routes, installed into the server through `extraRoutes`.
+        .target(
+            name: "AccordAuditHTTP",
+            dependencies: [
+                "AccordAudit",
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/AccordAudit/HTTP",
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -140,6 +171,8 @@ let package = Package(
                 "AccordService",
                 "AccordHTTP",
                 "AccordNotifications",
+                "AccordAudit",
+                "AccordAuditHTTP",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,6 +186,7 @@ let package = Package(
                 "AccordTime",
                 "AccordDomain",
                 "AccordService",
+                "AccordAudit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -202,6 +236,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordAuditTests",
+            dependencies: [
+                "AccordAudit", "AccordAuditHTTP", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

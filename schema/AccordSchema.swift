@@ -46,6 +46,8 @@ public enum AccordSchema {
                         bytes: PackageResources._002_service_sqlite_sql),
         SchemaMigration(3, "notifications", file: "sqlite/0003_notifications.sqlite.sql",
                         bytes: PackageResources._003_notifications_sqlite_sql),
+        SchemaMigration(4, "audit", file: "sqlite/0004_audit.sqlite.sql",
+                        bytes: PackageResources._004_audit_sqlite_sql),
     ]
 
     public static let postgres: [SchemaMigration] = [
@@ -55,6 +57,8 @@ public enum AccordSchema {
                         bytes: PackageResources._002_service_pg_sql),
         SchemaMigration(3, "notifications", file: "postgres/0003_notifications.pg.sql",
                         bytes: PackageResources._003_notifications_pg_sql),
+        SchemaMigration(4, "audit", file: "postgres/0004_audit.pg.sql",
+                        bytes: PackageResources._004_audit_pg_sql),
     ]
 }
 

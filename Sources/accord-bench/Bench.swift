@@ -2,5 +2,6 @@ import ArgumentParser
 
 @main
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "accord-bench", abstract: "Accord benchmarks.", subcommands: [NotifyBenchmark.self])
+    static let configuration = CommandConfiguration(
+        commandName: "accord-bench", abstract: "Accord benchmarks.", subcommands: [StoreBench.self, AuditBench.self, NotifyBenchmark.self])
 }

@@ -268,7 +268,10 @@ public struct RuleEvaluator: Sendable {
                 text: "\(component.rawValue): " + (leads.isEmpty ? "no lead nation" : leads.map(\.rawValue).joined(separator: ", "))))
         }
         let status: RuleStatus = blockers.isEmpty ? .satisfied : (snapshot.isClosed ? .failed : .notYet)
-        return result(status, "\(covered) of \(components.count) components led", figures: figures, blockers: blockers)
+        let summary = RuleFigure(key: "components-led", label: "components with a lead nation", value: .count(Int64(covered)),
+                                 total: Int64(components.count), threshold: .count(Int64(components.count)), met: blockers.isEmpty,
+                                 text: "\(covered) of \(components.count) components have a lead nation")
+        return result(status, "\(covered) of \(components.count) components led", figures: [summary] + figures, blockers: blockers)
     }
 
     // MARK: Ballot rules

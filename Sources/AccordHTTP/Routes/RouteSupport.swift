@@ -52,7 +52,7 @@ struct RecordedReply: Codable, Sendable {
 
 extension APIEnvironment {
     /// The request body as JSON bytes: 415 for another media type, 413 beyond the limit.
-    func jsonBody(_ request: Request) async throws -> [UInt8] {
+    public func jsonBody(_ request: Request) async throws -> [UInt8] {
         let contentType = request.headers[.contentType]
         let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard mediaType == "application/json" || mediaType?.hasSuffix("+json") == true else {
@@ -69,7 +69,7 @@ extension APIEnvironment {
         }
     }
 
-    func decode<T: Codable>(_ type: T.Type, _ request: Request) async throws -> (T, [UInt8]) {
+    public func decode<T: Codable>(_ type: T.Type, _ request: Request) async throws -> (T, [UInt8]) {
         let bytes = try await jsonBody(request)
         return (try APICoding.decode(type, from: bytes), bytes)
     }
@@ -80,7 +80,9 @@ extension APIEnvironment {
                _ perform: @Sendable (CommandContext) async throws -> Reply) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.require(permission)
-        let expected = try request.headers[.ifMatch].flatMap { header throws(Problem) in try ETag.parse(header) }
+        // No typed-throws closures in async handlers: swift-frontend 6.3.1 crashes splitting such coroutines in -O.
+        var expected: Int64?
+        if let header = request.headers[.ifMatch] { expected = try ETag.parse(header) }
         let correlation = request.headers[.correlationID].flatMap { UUID(uuidString: $0) } ?? UUID()
         var commandContext = CommandContext(actor: principal.actor, correlationId: correlation, expectedVersion: expected)
         guard let key = request.headers[.idempotencyKey] else { return try await perform(commandContext).response }
@@ -111,7 +113,7 @@ extension APIEnvironment {
 
     /// `asOf` (an RFC 3339 instant, or a date meaning the end of that day in UTC; default now) and `knownAt`
     /// (a log position, an instant or a date; default everything recorded).
-    func timeQuery(_ request: Request) throws(Problem) -> (asOf: Instant, cutoff: KnowledgeCutoff) {
+    public func timeQuery(_ request: Request) throws -> (asOf: Instant, cutoff: KnowledgeCutoff) {
         let query = request.uri.queryParameters
         var asOf = service.clock.now()
         if let text = query["asOf"].map(String.init) {
@@ -133,13 +135,20 @@ extension APIEnvironment {
         return (asOf, cutoff)
     }
 
-    static func instantOrEndOfDay(_ text: String) -> Instant? {
+    public static func instantOrEndOfDay(_ text: String) -> Instant? {
         if let instant = Instant(iso8601: text) { return instant }
         if let date = CivilDate(iso8601: text) { return Instant(startOf: date.adding(days: 1)).adding(microseconds: -1) }
         return nil
     }
 
-    func processID(_ context: AccordRequestContext) throws(Problem) -> ProcessID {
+    /// An optional query parameter, parsed; a value that does not parse is a 400 naming the parameter.
+    public func query<T>(_ request: Request, _ name: String, _ expectation: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let value = parse(text) else { throw Problem.badParameter(name, "'\(text)' is not \(expectation)") }
+        return value
+    }
+
+    public func processID(_ context: AccordRequestContext) throws -> ProcessID {
         let text = context.parameters.get("process") ?? ""
         guard let id = ProcessID(text) else { throw Problem("not-found", status: .notFound, detail: "'\(text)' is not a process id") }
         return id

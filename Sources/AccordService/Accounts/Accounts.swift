@@ -59,6 +59,8 @@ public struct Principal: Hashable, Sendable {
         case manageAccounts
         case manageReferenceData
         case manageProcesses
+        /// Replace text in recorded payloads (admins only; `docs/audit.md`).
+        case redact
         /// Record a step or ballot for a party (nil: not party-specific).
         case record(PartyCode?)
     }
@@ -83,6 +85,7 @@ public struct Principal: Hashable, Sendable {
             case .manageAccounts: "manage accounts and tokens"
             case .manageReferenceData: "change parties, bodies, weight tables or templates"
             case .manageProcesses: "open, close or set deadlines of processes"
+            case .redact: "redact recorded payloads"
             case .record(let party?): "record for \(party)"
             case .record(nil): "record entries"
             }
@@ -171,6 +174,26 @@ public struct AccountStore: Sendable {
             if try row.bool(6) { return nil }
             let account = try Self.account(row, offset: 1)
             return Principal(account: account, tokenId: try row.string(0))
+        } catch {
+            throw ServiceError.wrap(error)
+        }
+    }
+
+    /// The account behind a token id, if the token is still valid (not revoked or expired, account enabled).
+    /// Web sessions are tied to the token they were opened with.
+    public func principal(tokenId: String) async throws(ServiceError) -> Principal? {
+        let now = clock.now().microsecondsSinceEpoch
+        do {
+            let rows = try await database.read { conn in
+                try conn.query(
+                    """
+                    SELECT t.id, a.id, a.name, a.role, a.parties, a.created_at, a.disabled, t.expires_at, t.revoked_at
+                    FROM accord_tokens t JOIN accord_accounts a ON a.id = t.account_id WHERE t.id = $1
+                    """, [.text(tokenId)])
+            }
+            guard let row = rows.first, try row.optionalInt(8) == nil, try !row.bool(6) else { return nil }
+            if let expires = try row.optionalInt(7), expires <= now { return nil }
+            return Principal(account: try Self.account(row, offset: 1), tokenId: try row.string(0))
         } catch {
             throw ServiceError.wrap(error)
         }

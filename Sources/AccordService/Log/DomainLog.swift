@@ -1,5 +1,6 @@
 import AccordDomain
 import AccordEventStore
+import Foundation
 import Logging
 
 /// The domain's view of the log, held in memory: every reference event and every process's events, decoded
@@ -88,6 +89,10 @@ public actor DomainLog {
             position = event.position
             placements[EntryID(event.id)] = Placement(stream: event.stream.rawValue, streamVersion: event.streamVersion, position: event.position,
                                                       type: event.type, occurredAt: event.occurredAt, recordedAt: event.recordedAt)
+            if event.type == PayloadRedaction.eventType {
+                applyRedaction(event)
+                continue
+            }
             do {
                 guard let envelope = try EventCodec.envelope(event) else { continue }
                 apply(envelope)
@@ -116,6 +121,29 @@ public actor DomainLog {
         default:
             reference.append(envelope)
             currentRegistry.apply(envelope)
+        }
+    }
+
+    /// Replaces the redacted event's decoded form by its redacted payload and folds its aggregate again, so no
+    /// view keeps the original text in memory (the store already serves the redacted payload).
+    private func applyRedaction(_ event: RecordedEvent) {
+        do {
+            let redaction = try JSONDecoder().decode(PayloadRedaction.self, from: Data(event.payload.bytes))
+            guard let domainEvent = try DomainEvent.decode(type: redaction.type, schemaVersion: DomainEvent.schemaVersion,
+                                                           payload: Data(redaction.redactedPayload.utf8)) else { return }
+            let target = EntryID(redaction.event)
+            if case .process(let id) = domainEvent.aggregate, var events = processEvents[id],
+               let index = events.firstIndex(where: { $0.id == target }) {
+                events[index].event = domainEvent
+                processEvents[id] = events
+                currentProcesses[id] = ProcessState.fold(events)
+            } else if let index = reference.firstIndex(where: { $0.id == target }) {
+                reference[index].event = domainEvent
+                currentRegistry = Registry(folding: reference)
+            }
+        } catch {
+            undecodable[event.position] = "\(event.type): \(error)"
+            logger.error("cannot apply a redaction", metadata: ["position": "\(event.position)", "error": "\(error)"])
         }
     }
 

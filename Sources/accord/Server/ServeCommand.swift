@@ -1,3 +1,5 @@
+import AccordAudit
+import AccordAuditHTTP
 import AccordEventStore
 import AccordHTTP
 import AccordNotifications
@@ -41,6 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. [ACCORD_LOG_LEVEL, default info]")
     var logLevel: String?
 
+    @OptionGroup var signingKey: SigningKeyOption
+
+    @Option(name: .customLong("checkpoint-interval"), help: "Seconds between signed checkpoints of the chain head (0: none; skipped while the log does not grow). [ACCORD_CHECKPOINT_INTERVAL, default 3600]")
+    var checkpointInterval: Int?
+
     @OptionGroup(title: "Notifications") var notifications: NotificationOptions
 
     @Flag(help: "Load the demo (reference data and the reassurance-force scenario) before serving; loading twice changes nothing. [ACCORD_DEMO=1]")
@@ -58,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.idleTimeout = .seconds(try idleTimeout ?? intVariable("ACCORD_IDLE_TIMEOUT") ?? 60)
         guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard configuration.maximumBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        let checkpointSeconds = try checkpointInterval ?? intVariable("ACCORD_CHECKPOINT_INTERVAL") ?? 3600
+        guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-interval must be 0 (none) or a number of seconds") }
 
         let notificationConfiguration = try notifications.configuration(requestTimeout: configuration.requestTimeout)
 
@@ -72,13 +81,19 @@ struct ServeCommand: AsyncParsableCommand {
         if try await !service.accounts.hasActiveAdmin() {
             logger.notice("no admin token exists yet: create one with `accord token create --name <name> --role admin` (same --database)")
         }
+        // The signing key is made on first start, in the data folder, readable by its owner only.
+        let audit = AuditService(service: service, keyFolder: signingKey.folder(database))
+        let key = try await audit.start()
+        logger.info("checkpoints are signed with Ed25519 key \(key.keyId) (public key: \(key.publicKey))")
         // One instance per database runs the notifier, timers and webhook deliveries (the lock decides which);
         // every instance serves the notification routes and streams.
         let notificationSystem = NotificationSystem(service: service, lock: Leadership.lock(for: location), configuration: notificationConfiguration,
                                                     logger: logger)
+        var services: [any Service] = [ServiceShutdown(service: service)]
+        if checkpointSeconds > 0 { services.append(PeriodicCheckpoints(audit: audit, interval: .seconds(checkpointSeconds), logger: logger)) }
         let app = AccordServer.makeApplication(
-            service: service, configuration: configuration, extraRoutes: notificationSystem.routes,
-            services: [ServiceShutdown(service: service)] + notificationSystem.services, logger: logger)
+            service: service, configuration: configuration, extraRoutes: [AuditRoutes.installer(audit)] + notificationSystem.routes,
+            services: services + notificationSystem.services, logger: logger)
         logger.info("Accord listening", metadata: ["url": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }
