@@ -18,13 +18,10 @@ struct NotificationPage: Encodable, Sendable {
 enum NotificationRoutes {
     static func install(on router: Router<AccordRequestContext>, _ env: APIEnvironment, hub: NotificationHub) {
         Endpoints(router: router).get("v1/notifications") { request, context in
-            if env.configuration.readsRequireToken { _ = try context.requirePrincipal() }
+            _ = try env.reader(context)
             let filter = try RequestFilters.filter(request)
-            let after = try request.uri.queryParameters["after"].map { text throws(Problem) -> Int64 in
-                guard let value = Int64(String(text)), value >= 0 else { throw Problem.badParameter("after", "a log position ≥ 0") }
-                return value
-            } ?? 0
-            let limit = try WebhookRoutes.limitParameter(request)
+            let after = try env.query(request, "after", "a log position ≥ 0") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } } ?? 0
+            let limit = try WebhookRoutes.limitParameter(request, env)
             var cursor = NotificationHub.Cursor.after(position: after)
             var found: [StoredNotification] = []
             var reachedEnd = false

@@ -52,11 +52,12 @@ enum WebhookRoutes {
         }
         api.post("v1/webhooks") { request, context in
             let principal = try requireAdmin(context)
-            let body = try APICoding.decode(CreateWebhookRequest.self, from: try await RequestBody.json(request, env))
+            let (body, _) = try await env.decode(CreateWebhookRequest.self, request)
             return try await problems {
                 let filter = NotificationFilter(types: try NotificationFilter.parseTypes(body.types ?? []),
                                                 processes: try NotificationFilter.parseProcesses(body.processes ?? []))
-                let secret = try body.secret.map { text throws(NotificationError) in try WebhookSecret(parsing: text) }
+                var secret: WebhookSecret?
+                if let text = body.secret { secret = try WebhookSecret(parsing: text) }
                 let (webhook, issued) = try await webhooks.create(url: body.url, description: body.description, filter: filter, secret: secret,
                                                                   startAfter: body.startAfter, by: principal.actor)
                 var headers = HTTPFields()
@@ -86,8 +87,8 @@ enum WebhookRoutes {
         }
         api.post("v1/webhooks/:webhook/rotate-secret") { request, context in
             try requireAdmin(context)
-            let bytes = try await RequestBody.json(request, env, optional: true)
-            let body = bytes.isEmpty ? RotateSecretRequest() : try APICoding.decode(RotateSecretRequest.self, from: bytes)
+            // The body is optional: no body, no Content-Type, the defaults.
+            let body = request.headers[.contentType] == nil ? RotateSecretRequest() : try await env.decode(RotateSecretRequest.self, request).0
             return try await problems {
                 let (webhook, secret) = try await webhooks.rotateSecret(try id(context), grace: .seconds(body.graceSeconds ?? 86_400))
                 var headers = HTTPFields()
@@ -101,18 +102,9 @@ enum WebhookRoutes {
         }
         api.get("v1/webhooks/:webhook/deliveries") { request, context in
             try requireAdmin(context)
-            let query = request.uri.queryParameters
-            let status = try query["status"].map { text throws(Problem) -> WebhookDelivery.Status in
-                guard let status = WebhookDelivery.Status(rawValue: String(text)) else {
-                    throw Problem.badParameter("status", "one of pending, delivered, failed, resend")
-                }
-                return status
-            }
-            let before = try query["before"].map { text throws(Problem) -> Int64 in
-                guard let value = Int64(String(text)), value >= 0 else { throw Problem.badParameter("before", "a log position ≥ 0") }
-                return value
-            }
-            let limit = try limitParameter(request)
+            let status = try env.query(request, "status", "one of pending, delivered, failed, resend", WebhookDelivery.Status.init(rawValue:))
+            let before = try env.query(request, "before", "a log position ≥ 0") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } }
+            let limit = try limitParameter(request, env)
             return try await problems {
                 let deliveries = try await webhooks.store.deliveries(try id(context), status: status, before: before, limit: limit)
                 return Response.json(DeliveryList(deliveries: deliveries, next: deliveries.count == limit ? deliveries.last?.position : nil))
@@ -142,16 +134,13 @@ enum WebhookRoutes {
         return principal
     }
 
-    static func id(_ context: AccordRequestContext) throws(NotificationError) -> String {
-        guard let id = context.parameters.get("webhook"), !id.isEmpty else { throw .subscriptionNotFound("") }
+    static func id(_ context: AccordRequestContext) throws -> String {
+        guard let id = context.parameters.get("webhook"), !id.isEmpty else { throw NotificationError.subscriptionNotFound("") }
         return id
     }
 
-    static func limitParameter(_ request: Request) throws(Problem) -> Int {
-        try request.uri.queryParameters["limit"].map { text throws(Problem) -> Int in
-            guard let value = Int(String(text)), (1...1000).contains(value) else { throw Problem.badParameter("limit", "between 1 and 1000") }
-            return value
-        } ?? 100
+    static func limitParameter(_ request: Request, _ env: APIEnvironment) throws -> Int {
+        try env.query(request, "limit", "between 1 and 1000") { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } } ?? 100
     }
 
     /// Runs `body`, answering notification errors with their problem type.
@@ -177,16 +166,5 @@ extension NotificationError {
         case .notResendable:
             Problem("delivery-not-resendable", status: .conflict, detail: description)
         }
-    }
-}
-
-/// Reading JSON request bodies for these routes, with the server's size limit.
-enum RequestBody {
-    static func json(_ request: Request, _ env: APIEnvironment, optional: Bool = false) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: env.configuration.maximumBodyBytes)
-        if buffer.readableBytes == 0 && optional { return [] }
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else { throw Problem.unsupportedMediaType(request.headers[.contentType]) }
-        return Array(buffer.readableBytesView)
     }
 }

@@ -19,6 +19,9 @@ actor WebhookDispatcher {
     let logger: Logger
     let maximumConcurrent: Int
     private var running: [String: Task<Void, Never>] = [:]
+    /// Subscriptions that may have received work while their worker was finishing: looked at again at once.
+    private var missed: Set<String> = []
+    private var stopping = false
     /// Subscriptions waiting for a retry: not looked at before then unless something changes.
     private var sleepingUntil: [String: Instant] = [:]
 
@@ -46,6 +49,7 @@ actor WebhookDispatcher {
             let nextRetry = sleepingUntil.values.min().map { max(0, $0.microsecondsSinceEpoch - now.microsecondsSinceEpoch) } ?? 1_000_000
             await signal.wait(after: seen, timeout: .microseconds(min(nextRetry, 1_000_000)))
         }
+        stopping = true
         for task in running.values { task.cancel() }
         for task in running.values { await task.value }
         running.removeAll()
@@ -57,21 +61,40 @@ actor WebhookDispatcher {
         let subscriptions = try await webhooks.activeSubscriptions()
         let active = Set(subscriptions.map(\.id))
         sleepingUntil = sleepingUntil.filter { active.contains($0.key) }
-        for subscription in subscriptions where running[subscription.id] == nil && running.count < maximumConcurrent {
-            if let until = sleepingUntil[subscription.id], until > now, !woken { continue }
-            sleepingUntil[subscription.id] = nil
-            let id = subscription.id
-            running[id] = Task { [weak self] in
-                guard let self else { return }
-                let until = await self.drain(id)
-                await self.finished(id, sleepUntil: until)
+        for subscription in subscriptions {
+            if running[subscription.id] != nil {
+                // Its worker may be past its last look at the outbox: it goes round once more when it ends.
+                missed.insert(subscription.id)
+                continue
             }
+            if let until = sleepingUntil[subscription.id], until > now, !woken { continue }
+            start(subscription.id)
+        }
+    }
+
+    private func start(_ id: String) {
+        guard !stopping else { return }
+        guard running.count < maximumConcurrent else {
+            missed.insert(id)
+            return
+        }
+        sleepingUntil[id] = nil
+        running[id] = Task { [weak self] in
+            guard let self else { return }
+            let until = await self.drain(id)
+            await self.finished(id, sleepUntil: until)
         }
     }
 
     private func finished(_ id: String, sleepUntil: Instant?) {
         running[id] = nil
         if let sleepUntil { sleepingUntil[id] = sleepUntil }
+        if missed.remove(id) != nil, sleepUntil == nil { start(id) }
+        // A slot freed: subscriptions turned away for lack of one go now.
+        for other in missed.sorted() where running[other] == nil && running.count < maximumConcurrent && sleepingUntil[other] == nil {
+            missed.remove(other)
+            start(other)
+        }
     }
 
     /// Waits for every running worker (tests and the benchmark use it to settle).

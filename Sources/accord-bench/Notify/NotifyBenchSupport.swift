@@ -93,11 +93,6 @@ final class BenchServer: Sendable {
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// The API calls the measurements make.
 struct BenchAPI: Sendable {
     let base: String

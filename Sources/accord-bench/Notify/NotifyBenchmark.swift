@@ -112,7 +112,7 @@ struct NotifyBenchmark: AsyncParsableCommand {
             let perClient = Double(after - before) / Double(clients)
             print(json([
                 "benchmark": "notify.sse-clients", "backend": backend, "clients": clients, "rss_before_kib": before, "rss_after_kib": after,
-                "per_client_kib": (perClient * 10).rounded() / 10,
+                "per_client_kib": (perClient * 10).rounded() / 10, "load_average": loadAverage(),
             ].merging(percentiles(fanOut, prefix: "fanout_")) { a, _ in a }))
             await streams.close()
             await warm.close()
@@ -124,7 +124,7 @@ struct NotifyBenchmark: AsyncParsableCommand {
     }
 
     func report(_ fields: [String: Any], milliseconds: [Double]) {
-        print(json(fields.merging(percentiles(milliseconds, prefix: "")) { a, _ in a }))
+        print(json(fields.merging(percentiles(milliseconds, prefix: "")) { a, _ in a }.merging(["load_average": loadAverage()]) { a, _ in a }))
     }
 }
 
@@ -138,6 +138,12 @@ func percentiles(_ values: [Double], prefix: String) -> [String: Any] {
     }
     return ["\(prefix)p50_ms": at(0.5), "\(prefix)p99_ms": at(0.99), "\(prefix)max_ms": (sorted[sorted.count - 1] * 100).rounded() / 100,
             "\(prefix)samples": sorted.count]
+}
+
+/// The one-minute load average when a measurement ended: on a shared machine, what else was running.
+func loadAverage() -> Double {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+    return Double(text.split(separator: " ").first ?? "") ?? -1
 }
 
 func json(_ fields: [String: Any]) -> String {
