@@ -21,6 +21,9 @@ struct NotifierPass {
     private var cause = Cause(position: 0, occurredAt: .distantPast, recordedAt: .distantPast, actor: nil)
     private var ordinal: Int64 = 0
     private var ruleChanges: [(NotificationPayload, String, String)] = []
+    /// Each process's results as of the current event's recording time, as known at it (reset per event):
+    /// evaluated once for the rule changes, reused for the timers.
+    private var currentResults: [ProcessID: [RuleResult]] = [:]
 
     /// The event being processed.
     struct Cause {
@@ -46,6 +49,7 @@ struct NotifierPass {
         cause = Cause(position: event.position, occurredAt: event.occurredAt, recordedAt: event.recordedAt,
                       actor: ActorRef(id: event.actor.id, name: event.actor.name))
         ordinal = 0
+        currentResults.removeAll(keepingCapacity: true)
         do {
             if let timer = try ScheduledTimer.fired(by: event) {
                 timerFired(timer)
@@ -166,6 +170,7 @@ struct NotifierPass {
         let dependencies = dependencyTimelines(of: process, asOf: asOf, visiting: [id], cache: &cache)
         let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: state.registry, asOf: asOf),
                                     dependencies: dependencies).evaluateAll()
+        currentResults[id] = results
         let last = state.statuses[id] ?? [:]
         let changed = results.filter { $0.status != (last[$0.rule] ?? .notYet) }
         guard !changed.isEmpty else { return results }
@@ -219,6 +224,7 @@ struct NotifierPass {
     }
 
     private func results(of process: ProcessState, asOf: Instant) -> [RuleResult] {
+        if asOf == cause.recordedAt, let known = currentResults[process.id] { return known }
         var cache: [ProcessID: DependencyTimeline] = [:]
         let dependencies = dependencyTimelines(of: process, asOf: asOf, visiting: [process.id], cache: &cache)
         return RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: state.registry, asOf: asOf), dependencies: dependencies).evaluateAll()
