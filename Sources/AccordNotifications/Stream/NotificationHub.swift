@@ -67,8 +67,12 @@ public final class NotificationHub: Service, Sendable {
         self.logger = logger
     }
 
-    /// The newest notification's place (where a client without `Last-Event-ID` starts).
-    public var head: Cursor { state.withLock { $0.head } }
+    /// The newest notification's place (where a client without `Last-Event-ID` starts), read from the outbox if
+    /// the hub has not started following it yet.
+    public func head() async throws -> Cursor {
+        if let head = state.withLock({ $0.started ? $0.head : nil }) { return head }
+        return try await newest()
+    }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -125,11 +129,15 @@ public final class NotificationHub: Service, Sendable {
         }
     }
 
-    private func start() async throws {
-        let last = try await store.database.read { conn in
+    private func newest() async throws -> Cursor {
+        try await store.database.read { conn in
             try conn.query("SELECT position, ordinal FROM accord_notifications ORDER BY position DESC, ordinal DESC LIMIT 1").first
                 .map { Cursor(position: try $0.int(0), ordinal: try $0.int(1)) }
         } ?? Cursor(position: 0, ordinal: 0)
+    }
+
+    private func start() async throws {
+        let last = try await newest()
         state.withLock { state in
             state.head = last
             state.floor = last

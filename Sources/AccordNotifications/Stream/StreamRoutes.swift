@@ -16,7 +16,7 @@ enum StreamRoutes {
         Endpoints(router: router).get("v1/stream") { request, context in
             _ = try env.reader(context)
             let filter = try RequestFilters.filter(request)
-            var start = hub.head
+            var start = try await hub.head()
             // No typed-throws closures in async handlers: swift-frontend 6.3.1 crashes splitting them in -O.
             if let text = request.headers[.lastEventID] ?? request.uri.queryParameters["lastEventId"].map(String.init) {
                 guard let position = Int64(text.trimmingCharacters(in: .whitespaces)), position >= 0 else {
@@ -74,7 +74,7 @@ struct EventStreamWriter {
                 let page = try await NotificationHub.completeGroups(hub.read(after: cursor, limit: 200), limit: 200, store: store)
                 if page.isEmpty {
                     // Nothing newer in the database than the hub's floor: the hub will have it.
-                    cursor = max(cursor, hub.head)
+                    cursor = max(cursor, try await hub.head())
                 } else {
                     try await send(page, to: &writer)
                 }
