@@ -111,6 +111,28 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Quorum notifications: the notifier projection (outbox), durable deadline timers, signed webhooks,
+        // Server-Sent Events and the leadership that lets several instances share one PostgreSQL database.
+        .target(
+            name: "AccordNotifications",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Audit trails: streamed exports, signed checkpoints, offline verification, redaction, HTML reports.
         .target(
             name: "AccordAudit",
@@ -149,6 +171,7 @@ let package = Package(
                 "AccordEventStore",
                 "AccordService",
                 "AccordHTTP",
+                "AccordNotifications",
                 "AccordAudit",
                 "AccordAuditHTTP",
                 "AccordTime",
@@ -166,8 +189,16 @@ let package = Package(
             dependencies: [
                 "AccordEventStore",
                 "AccordTime",
+                "AccordDomain",
                 "AccordService",
                 "AccordAudit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -213,6 +244,18 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordNotificationsTests",
+            dependencies: [
+                "AccordNotifications", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

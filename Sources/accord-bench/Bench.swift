@@ -3,5 +3,5 @@ import ArgumentParser
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accord-bench", abstract: "Accord benchmarks.", subcommands: [StoreBench.self, AuditBench.self, HTTPBench.self])
+        commandName: "accord-bench", abstract: "Accord benchmarks.", subcommands: [StoreBench.self, AuditBench.self, HTTPBench.self, NotifyBenchmark.self])
 }

@@ -7,6 +7,7 @@ struct Accord: AsyncParsableCommand {
         abstract: "Multi-party consensus and approval tracking.",
         discussion: """
             Server and operations: serve, demo, token, migrate, verify-chain, backup, restore (these open the database).
+            Notifications: webhook (subscriptions, deliveries, re-sends; a running server).
             Audit: export, verify (offline, no database), key, checkpoint, report, redact.
             Secretariat: process, record, ballot, deadline, import, log (these talk to a running server: --server or \
             ACCORD_SERVER, default http://127.0.0.1:8080; the API token from ACCORD_TOKEN or --token-file).
@@ -15,7 +16,7 @@ struct Accord: AsyncParsableCommand {
             failing (5xx, timeout).
             """,
         subcommands: [
-            ServeCommand.self, DemoCommand.self, TokenCommand.self, MigrateCommand.self, VerifyChainCommand.self,
+            ServeCommand.self, DemoCommand.self, TokenCommand.self, WebhookCommand.self, MigrateCommand.self, VerifyChainCommand.self,
             BackupCommand.self, RestoreCommand.self,
             ExportCommand.self, VerifyCommand.self, KeyCommand.self, CheckpointCommand.self, ReportCommand.self, RedactCommand.self,
             ProcessGroup.self, RecordGroup.self, BallotGroup.self, DeadlineGroup.self, ImportGroup.self, LogGroup.self,

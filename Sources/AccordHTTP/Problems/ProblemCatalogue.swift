@@ -92,5 +92,10 @@ public enum ProblemCatalogue {
         Entry(code: "not-a-member", status: 422, title: "Not a member", explanation: "The party is not a member of the body on that date."),
         Entry(code: "already-a-member", status: 422, title: "Already a member", explanation: "The party is already a member of the body on that date."),
         Entry(code: "unsupported-schema-version", status: 500, title: "Unreadable event", explanation: "An event in the log was written by a newer Accord."),
+        // Notifications (webhooks).
+        Entry(code: "webhook-target-not-allowed", status: 422, title: "Webhook target not allowed",
+              explanation: "The webhook URL is not http(s), carries credentials, or its host resolves to a loopback, private, link-local or otherwise reserved address, which the server refuses unless started with --allow-private-webhooks."),
+        Entry(code: "delivery-not-resendable", status: 409, title: "Delivery cannot be re-sent",
+              explanation: "Only failed deliveries, and pending ones waiting for a retry, can be re-sent; this one was delivered."),
     ]
 }

@@ -31,9 +31,7 @@ public actor ProjectionRunner {
     }
 
     public static func checkpoint(of name: String, in database: any SQLDatabase) async throws -> Int64 {
-        try await database.read { conn in
-            try conn.query("SELECT position FROM accord_projection_checkpoints WHERE name = $1", [.text(name)]).first?.int(0) ?? 0
-        }
+        try await database.read { conn in try checkpoint(of: name, in: conn) }
     }
 
     /// Applies everything up to the log's current head; returns the new checkpoint.
@@ -52,18 +50,29 @@ public actor ProjectionRunner {
         let from = position
         let applied = try await store.database.transaction { conn -> Int64 in
             // Another instance may have moved the checkpoint meanwhile: apply only what it has not.
-            let current = try conn.query("SELECT position FROM accord_projection_checkpoints WHERE name = $1", [.text(projection.name)]).first?.int(0) ?? 0
+            let current = try Self.checkpoint(of: projection.name, in: conn)
             guard current == from else { return current }
             try projection.apply(page, in: conn)
-            try conn.execute(
-                """
-                INSERT INTO accord_projection_checkpoints (name, position, updated_at) VALUES ($1, $2, $3)
-                ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
-                """, [.text(projection.name), .integer(last.position), .integer(last.recordedAt.microsecondsSinceEpoch)])
+            try Self.moveCheckpoint(of: projection.name, to: last, in: conn)
             return last.position
         }
         position = applied
         return true
+    }
+
+    /// The checkpoint as seen inside a transaction (0 before the first page).
+    public static func checkpoint(of name: String, in conn: any SQLConnection) throws -> Int64 {
+        try conn.query("SELECT position FROM accord_projection_checkpoints WHERE name = $1", [.text(name)]).first?.int(0) ?? 0
+    }
+
+    /// Moves the checkpoint to `event` inside the transaction that wrote the read model up to it. Projections
+    /// with their own runner (the notifier) share the table and this statement.
+    public static func moveCheckpoint(of name: String, to event: RecordedEvent, in conn: any SQLConnection) throws {
+        try conn.execute(
+            """
+            INSERT INTO accord_projection_checkpoints (name, position, updated_at) VALUES ($1, $2, $3)
+            ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+            """, [.text(name), .integer(event.position), .integer(event.recordedAt.microsecondsSinceEpoch)])
     }
 
     public func start() {

@@ -2,6 +2,7 @@ import AccordAudit
 import AccordAuditHTTP
 import AccordEventStore
 import AccordHTTP
+import AccordNotifications
 import AccordService
 import ArgumentParser
 import Foundation
@@ -53,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("checkpoint-interval"), help: "Seconds between signed checkpoints of the chain head (0: none; skipped while the log does not grow). [ACCORD_CHECKPOINT_INTERVAL, default 3600]")
     var checkpointInterval: Int?
 
+    @OptionGroup(title: "Notifications") var notifications: NotificationOptions
+
     @Flag(help: "Load the demo (reference data and the reassurance-force scenario) before serving; loading twice changes nothing. [ACCORD_DEMO=1]")
     var demo = false
 
@@ -74,6 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let checkpointSeconds = try checkpointInterval ?? intVariable("ACCORD_CHECKPOINT_INTERVAL") ?? 3600
         guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-interval must be 0 (none) or a number of seconds") }
 
+        let notificationConfiguration = try notifications.configuration(requestTimeout: configuration.requestTimeout)
+
         let location = try database.location()
         logger.info("opening the database", metadata: ["database": "\(location)"])
         let service = try await AccordService.open(location, options: EventStoreOptions(logger: logger), logger: logger)
@@ -89,11 +94,15 @@ struct ServeCommand: AsyncParsableCommand {
         let audit = AuditService(service: service, keyFolder: signingKey.folder(database))
         let key = try await audit.start()
         logger.info("checkpoints are signed with Ed25519 key \(key.keyId) (public key: \(key.publicKey))")
+        // One instance per database runs the notifier, timers and webhook deliveries (the lock decides which);
+        // every instance serves the notification routes and streams.
+        let notificationSystem = NotificationSystem(service: service, lock: Leadership.lock(for: location), configuration: notificationConfiguration,
+                                                    logger: logger)
         var services: [any Service] = [ServiceShutdown(service: service)]
         if checkpointSeconds > 0 { services.append(PeriodicCheckpoints(audit: audit, interval: .seconds(checkpointSeconds), logger: logger)) }
         let app = AccordServer.makeApplication(
-            service: service, configuration: configuration, extraRoutes: [AuditRoutes.installer(audit)],
-            services: services, logger: logger)
+            service: service, configuration: configuration, extraRoutes: [AuditRoutes.installer(audit)] + notificationSystem.routes,
+            services: services + notificationSystem.services, logger: logger)
         logger.info("Accord listening", metadata: ["url": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }
