@@ -48,7 +48,7 @@ struct BenchDatabase: Sendable {
 }
 
 /// The release `accord serve` beside this binary.
-final class BenchServer: Sendable {
+final class NotifyBenchServer: Sendable {
     let port: Int
     private let process: Process
 

@@ -55,7 +55,7 @@ struct NotifyBenchmark: AsyncParsableCommand {
     /// Webhook and SSE latency of `count` rule.satisfied notifications, one at a time.
     func latency(backend: String, database: BenchDatabase, token: String) async throws {
         let receiver = try await LatencyReceiver.start()
-        let server = try BenchServer(database: database.argument, port: freePort())
+        let server = try NotifyBenchServer(database: database.argument, port: freePort())
         do {
             try await server.waitUntilListening()
             let api = BenchAPI(base: server.base, token: token)
@@ -87,7 +87,7 @@ struct NotifyBenchmark: AsyncParsableCommand {
 
     /// `clients` SSE streams on one instance: memory per client, and one notification's time to reach them all.
     func fanOut(backend: String, database: BenchDatabase, token: String) async throws {
-        let server = try BenchServer(database: database.argument, port: freePort())
+        let server = try NotifyBenchServer(database: database.argument, port: freePort())
         do {
             try await server.waitUntilListening()
             let api = BenchAPI(base: server.base, token: token)
