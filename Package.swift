@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The system C libraries: Debian's libsqlite3-dev and libpq-dev.
@@ -109,6 +110,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The secretariat's web page: server-rendered HTML (Mustache), sessions with CSRF protection, live updates.
+        .target(
+            name: "AccordWeb",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Templates"), .embedInCode("Assets")],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -116,6 +136,7 @@ let package = Package(
                 "AccordEventStore",
                 "AccordService",
                 "AccordHTTP",
+                "AccordWeb",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,6 +177,14 @@ let package = Package(
             name: "AccordHTTPTests",
             dependencies: [
                 "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordWebTests",
+            dependencies: [
+                "AccordWeb", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

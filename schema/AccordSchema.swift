@@ -44,6 +44,8 @@ public enum AccordSchema {
                         bytes: PackageResources._001_event_store_sqlite_sql),
         SchemaMigration(2, "service", file: "sqlite/0002_service.sqlite.sql",
                         bytes: PackageResources._002_service_sqlite_sql),
+        SchemaMigration(3, "web", file: "sqlite/0003_web.sqlite.sql",
+                        bytes: PackageResources._003_web_sqlite_sql),
     ]
 
     public static let postgres: [SchemaMigration] = [
@@ -51,6 +53,8 @@ public enum AccordSchema {
                         bytes: PackageResources._001_event_store_pg_sql),
         SchemaMigration(2, "service", file: "postgres/0002_service.pg.sql",
                         bytes: PackageResources._002_service_pg_sql),
+        SchemaMigration(3, "web", file: "postgres/0003_web.pg.sql",
+                        bytes: PackageResources._003_web_pg_sql),
     ]
 }
 

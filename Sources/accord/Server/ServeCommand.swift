@@ -1,6 +1,7 @@
 import AccordEventStore
 import AccordHTTP
 import AccordService
+import AccordWeb
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -67,8 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
         if try await !service.accounts.hasActiveAdmin() {
             logger.notice("no admin token exists yet: create one with `accord token create --name <name> --role admin` (same --database)")
         }
+        let web = try WebApp(service: service, readsRequireSignIn: configuration.readsRequireToken)
         let app = AccordServer.makeApplication(
-            service: service, configuration: configuration,
+            service: service, configuration: configuration, extraRoutes: [web.routes], extraMiddleware: [web.middleware],
             services: [ServiceShutdown(service: service)], logger: logger)
         logger.info("Accord listening", metadata: ["url": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
