@@ -8,31 +8,13 @@ enum EventTable {
 
     static let readAll = "SELECT \(columns) FROM accord_events WHERE position > $1 ORDER BY position LIMIT $2"
 
-    static let readStream = """
-        SELECT \(columns) FROM accord_events WHERE stream = $1 AND stream_version >= $2 \
-        ORDER BY stream_version LIMIT $3
-        """
-
-    static let streamVersion = "SELECT max(stream_version) FROM accord_events WHERE stream = $1"
-
     static let head = "SELECT position, chain_hash FROM accord_events ORDER BY position DESC LIMIT 1"
 
-    /// The columns of `RecordedIdentity`, for idempotent retries.
+    /// The columns of `RecordedIdentity` for one event id, for idempotent retries (SQLite; PostgreSQL asks for
+    /// all ids of a batch at once).
     static let recordedIdentity = """
         SELECT event_id, stream, stream_version, position, recorded_at, type, schema_version, payload_hash \
         FROM accord_events WHERE event_id = $1
-        """
-
-    /// PostgreSQL only: the identities of every recorded event among the ids in array `$1`.
-    static let recordedIdentities = """
-        SELECT event_id, stream, stream_version, position, recorded_at, type, schema_version, payload_hash \
-        FROM accord_events WHERE event_id = ANY ($1)
-        """
-
-    /// PostgreSQL only: each stream of array `$1` with its current version (-1: no stream).
-    static let streamVersions = """
-        SELECT s.stream, coalesce((SELECT max(e.stream_version) FROM accord_events e WHERE e.stream = s.stream), -1) \
-        FROM unnest($1::text[]) AS s(stream)
         """
 
     static let insert = """

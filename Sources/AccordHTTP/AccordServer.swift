@@ -44,7 +44,7 @@ public struct APIEnvironment: Sendable {
     let principals: PrincipalCache
 
     /// A read's caller: anonymous is fine unless the server requires tokens for reads.
-    func reader(_ context: AccordRequestContext) throws(ServiceError) -> Principal? {
+    func reader(_ context: AccordRequestContext) throws -> Principal? {
         if configuration.readsRequireToken { return try context.requirePrincipal() }
         return context.principal
     }

@@ -43,12 +43,15 @@ CREATE TRIGGER accord_events_no_truncate BEFORE TRUNCATE ON accord_events
 -- One append (a group commit of one or more requests) in one round trip.
 --
 -- The store computes positions and chain hashes from the head it believes in and the stream versions it
--- assumes; this function takes the append lock, checks those assumptions and either inserts every row and
--- notifies listeners, or inserts nothing and returns false (the store then re-reads the state under the lock
--- and tries again). All or nothing: it never inserts part of the rows.
+-- assumes; this function takes the append lock and checks those assumptions. It inserts every row and notifies
+-- listeners, or inserts nothing: it returns false when the head or a stream's version is not as assumed, and
+-- the insert fails with unique_violation (SQLSTATE 23505) when an event id was recorded before or a stream
+-- version is taken. Either way the store re-reads the state under the lock and tries again.
 --
 --   p_head, p_head_hash   the head position (0 for an empty log) and its chain hash the rows were chained to
---   p_streams, p_versions each stream written and the version it is assumed to be at now (-1: no stream)
+--   p_streams, p_versions the streams whose version the store assumed from the request (-1: no stream) and
+--                         that must be checked; the store knows the other streams' versions exactly, since
+--                         they held at the head it passes, which is checked first
 --   p_ids ... p_chain_hashes  one element per event, in position order starting at p_head + 1
 CREATE FUNCTION accord_append(
     p_head bigint, p_head_hash bytea, p_streams text[], p_versions bigint[],
@@ -75,16 +78,14 @@ BEGIN
         RETURN false;
     END IF;
 
+    -- A stream assumed at version n must hold version n; the unique index on (stream, stream_version) then
+    -- refuses the insert if it holds more. A stream assumed absent (-1) is checked by that index alone.
     IF EXISTS (
         SELECT 1
           FROM unnest(p_streams, p_versions) AS s(stream, assumed)
-         WHERE coalesce((SELECT max(e.stream_version) FROM accord_events e WHERE e.stream = s.stream), -1)
-               <> s.assumed
+         WHERE s.assumed >= 0
+           AND NOT EXISTS (SELECT 1 FROM accord_events e WHERE e.stream = s.stream AND e.stream_version = s.assumed)
     ) THEN
-        RETURN false;
-    END IF;
-
-    IF EXISTS (SELECT 1 FROM accord_events e WHERE e.event_id = ANY (p_ids)) THEN
         RETURN false;
     END IF;
 

@@ -35,9 +35,6 @@ struct AppendPlanner {
     let recordedAt: Instant
     /// The rows to insert, in position order.
     private(set) var rows: [RecordedEvent] = []
-    /// Each stream written, with the version it was at before this group (-1: no stream). The PostgreSQL
-    /// append function re-checks these under its lock.
-    private(set) var baseVersions: [StreamName: Int64] = [:]
     /// Each stream's version once this group commits.
     private(set) var versions: [StreamName: Int64] = [:]
     private var plannedIds: [UUID: RecordedIdentity] = [:]
@@ -90,7 +87,6 @@ struct AppendPlanner {
                     actual: current < 0 ? nil : current))
             }
         }
-        baseVersions.merge(found) { earlier, _ in earlier }
 
         var placements: [AppendResult.Placement] = []
         placements.reserveCapacity(ids.count)

@@ -3,17 +3,51 @@ import Crypto
 import Foundation
 
 /// A SHA-256 digest (32 bytes).
+///
+/// Held inline (four words, in byte order) rather than in an array: every event carries three of these, and
+/// reading the log would otherwise allocate three arrays per event.
 public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+    private var words: (UInt64, UInt64, UInt64, UInt64)
 
-    public static let zero = SHA256Hash(uncheckedBytes: [UInt8](repeating: 0, count: 32))
+    /// The 32 digest bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    public static let zero = SHA256Hash(words: (0, 0, 0, 0))
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        self.init(uncheckedBytes: bytes)
     }
 
-    init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    init(uncheckedBytes: [UInt8]) {
+        self = uncheckedBytes.withUnsafeBytes { SHA256Hash(digest: $0) }
+    }
+
+    /// The first 32 bytes of `digest` (callers pass exactly 32).
+    init(digest: UnsafeRawBufferPointer) {
+        words = (0, 0, 0, 0)
+        let count = min(32, digest.count)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest[..<count])) }
+    }
+
+    /// Calls `body` with the 32 digest bytes, without copying them into an array.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words, body)
+    }
+
+    public static func == (lhs: SHA256Hash, rhs: SHA256Hash) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
 
     public init?(hex: String) {
         var out: [UInt8] = []
@@ -30,16 +64,18 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
             if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
         }
         guard high == nil, out.count == 32 else { return nil }
-        bytes = out
+        self.init(uncheckedBytes: out)
     }
 
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+        withUnsafeBytes { bytes in
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0F)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -47,9 +83,14 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
     public var description: String { hex }
 
     public static func of(_ data: some Collection<UInt8>) -> SHA256Hash {
-        var hasher = SHA256()
-        hasher.update(data: Array(data))
-        return SHA256Hash(uncheckedBytes: Array(hasher.finalize()))
+        if let bytes = data.withContiguousStorageIfAvailable({ of(UnsafeRawBufferPointer($0)) }) { return bytes }
+        return Array(data).withUnsafeBytes { of($0) }
+    }
+
+    /// Hashes bytes in place, without copying them into an array first (payloads and chain layouts are hashed
+    /// once per appended and per verified event).
+    static func of(_ bytes: UnsafeRawBufferPointer) -> SHA256Hash {
+        SHA256.hash(data: bytes).withUnsafeBytes { SHA256Hash(digest: $0) }
     }
 }
 
@@ -84,24 +125,23 @@ public enum EventChain {
         occurredAt: Instant, recordedAt: Instant, payloadHash: SHA256Hash
     ) -> SHA256Hash {
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(256)
+        buffer.reserveCapacity(192 + stream.utf8.count + type.utf8.count + actor.id.utf8.count + actor.name.utf8.count)
         buffer.append(contentsOf: domainTag)
-        buffer.append(contentsOf: previous.bytes)
+        previous.withUnsafeBytes { buffer.append(contentsOf: $0) }
         appendInt64(position, to: &buffer)
         appendUUID(id, to: &buffer)
         appendString(stream, to: &buffer)
         appendInt64(streamVersion, to: &buffer)
         appendString(type, to: &buffer)
-        let sv = UInt32(bitPattern: schemaVersion)
-        buffer.append(contentsOf: [UInt8(sv >> 24), UInt8((sv >> 16) & 0xFF), UInt8((sv >> 8) & 0xFF), UInt8(sv & 0xFF)])
+        withUnsafeBytes(of: UInt32(bitPattern: schemaVersion).bigEndian) { buffer.append(contentsOf: $0) }
         appendString(actor.id, to: &buffer)
         appendString(actor.name, to: &buffer)
         appendOptionalUUID(correlationId, to: &buffer)
         appendOptionalUUID(causationId, to: &buffer)
         appendInt64(occurredAt.microsecondsSinceEpoch, to: &buffer)
         appendInt64(recordedAt.microsecondsSinceEpoch, to: &buffer)
-        buffer.append(contentsOf: payloadHash.bytes)
-        return SHA256Hash.of(buffer)
+        payloadHash.withUnsafeBytes { buffer.append(contentsOf: $0) }
+        return buffer.withUnsafeBytes { SHA256Hash.of($0) }
     }
 
     /// The chain hash an event should carry, recomputed from its fields.
@@ -113,21 +153,19 @@ public enum EventChain {
             occurredAt: event.occurredAt, recordedAt: event.recordedAt, payloadHash: event.payloadHash)
     }
 
+    // Integers are written big-endian straight into the buffer: no temporary arrays per field.
     @inline(__always)
     static func appendInt64(_ value: Int64, to buffer: inout [UInt8]) {
-        let v = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8((v >> UInt64(shift)) & 0xFF)) }
+        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
     static func appendString(_ value: String, to buffer: inout [UInt8]) {
-        let count = UInt32(value.utf8.count)
-        buffer.append(contentsOf: [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)])
+        withUnsafeBytes(of: UInt32(value.utf8.count).bigEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: value.utf8)
     }
 
     static func appendUUID(_ id: UUID, to buffer: inout [UInt8]) {
-        let u = id.uuid
-        buffer.append(contentsOf: [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15])
+        withUnsafeBytes(of: id.uuid) { buffer.append(contentsOf: $0) }
     }
 
     static func appendOptionalUUID(_ id: UUID?, to buffer: inout [UInt8]) {

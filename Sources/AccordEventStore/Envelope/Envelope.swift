@@ -99,7 +99,7 @@ public struct ProposedEvent: Sendable, Hashable {
     public var occurredAt: Instant
 
     public init(
-        id: UUID = UUID(), type: String, schemaVersion: Int32 = 1, payload: JSONPayload,
+        id: UUID = .timeOrdered(), type: String, schemaVersion: Int32 = 1, payload: JSONPayload,
         actor: EventActor, correlationId: UUID? = nil, causationId: UUID? = nil, occurredAt: Instant
     ) {
         self.id = id

@@ -10,6 +10,8 @@ final class PGConnection: SQLConnection {
     let conninfo: String
     private(set) var handle: OpaquePointer?
     private var statementNames: [String: String] = [:]
+    /// The SQLSTATE of the last failed statement (e.g. `23505` for a unique violation), empty when none.
+    private(set) var lastErrorState = ""
     private var statementCounter = 0
     private static let maximumCachedStatements = 500
 
@@ -115,6 +117,7 @@ final class PGConnection: SQLConnection {
         default:
             let message = Self.trimmed(PQresultErrorMessage(result))
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+            lastErrorState = state
             // Class 08 is a connection exception; 57P01-57P03 mean the server is shutting down or starting.
             if isBroken || state.hasPrefix("08") || state.hasPrefix("57P") {
                 throw .unavailable("PostgreSQL connection lost (\(state.isEmpty ? "no SQLSTATE" : state)): \(message)")
@@ -153,11 +156,11 @@ final class PGConnection: SQLConnection {
 }
 
 /// Calls `body` with a NULL-terminated array of C strings.
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     let duplicates = strings.map { strdup($0) }
     defer { duplicates.forEach { free($0) } }
     let pointers = duplicates.map { UnsafePointer($0) } + [nil]
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 extension PGConnection {

@@ -4,14 +4,14 @@ import Foundation
 /// Decoding events from binary results in the column order of `EventTable.columns`, and encoding appends as
 /// the array arguments of `accord_append`.
 extension PGResult {
-    func recordedEvent(_ row: Int32) throws(EventStoreError) -> RecordedEvent {
+    func recordedEvent(_ row: Int32, reusing strings: inout RecentStrings) throws(EventStoreError) -> RecordedEvent {
         let position = try int64(row, 0)
         guard let id = uuid(row, 1) else { throw .database("the event at position \(position) has no valid id") }
         return RecordedEvent(
-            position: position, id: id, stream: StreamName(trusted: string(row, 2)),
-            streamVersion: try int64(row, 3), type: string(row, 4), schemaVersion: try int32(row, 5),
+            position: position, id: id, stream: StreamName(trusted: string(row, 2, reusing: &strings)),
+            streamVersion: try int64(row, 3), type: string(row, 4, reusing: &strings), schemaVersion: try int32(row, 5),
             payload: JSONPayload(trustedCanonicalBytes: bytes(row, 6)),
-            actor: EventActor(id: string(row, 7), name: string(row, 8)),
+            actor: EventActor(id: string(row, 7, reusing: &strings), name: string(row, 8, reusing: &strings)),
             correlationId: uuid(row, 9), causationId: uuid(row, 10),
             occurredAt: Instant(microsecondsSinceEpoch: try int64(row, 11)),
             recordedAt: Instant(microsecondsSinceEpoch: try int64(row, 12)),
@@ -21,11 +21,12 @@ extension PGResult {
     func recordedEvents() throws(EventStoreError) -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         events.reserveCapacity(Int(rowCount))
-        for row in 0..<rowCount { events.append(try recordedEvent(row)) }
+        var strings = RecentStrings()
+        for row in 0..<rowCount { events.append(try recordedEvent(row, reusing: &strings)) }
         return events
     }
 
-    /// Decodes a row of `EventTable.recordedIdentities`.
+    /// Decodes a row of `PostgresEventSQL.recordedIdentities`.
     func recordedIdentity(_ row: Int32) throws(EventStoreError) -> RecordedIdentity {
         guard let id = uuid(row, 0) else { throw .database("a stored event has an invalid id") }
         return RecordedIdentity(
@@ -37,15 +38,17 @@ extension PGResult {
 
 extension PGParameters {
     /// The arguments of `accord_append` (see `schema/postgres/0001_event_store.pg.sql`) for the rows `planner`
-    /// chained onto the head `head`/`headHash`.
-    static func appendArguments(planner: AppendPlanner, head: Int64, headHash: SHA256Hash) -> PGParameters {
+    /// chained onto the head `head`/`headHash`, with the stream versions the database must check.
+    static func appendArguments(
+        planner: AppendPlanner, head: Int64, headHash: SHA256Hash, unverifiedVersions: [StreamName: Int64]
+    ) -> PGParameters {
         let rows = planner.rows
-        let streams = planner.baseVersions.keys.sorted()
+        let streams = Array(unverifiedVersions.keys)
         var p = PGParameters(capacity: 256 + rows.count * 512)
         p.int64(head)
         p.bytea(headHash.bytes)
         p.textArray(streams) { $0.rawValue }
-        p.int64Array(streams) { planner.baseVersions[$0] ?? -1 }
+        p.int64Array(streams) { unverifiedVersions[$0] ?? -1 }
         p.uuidArray(rows) { $0.id }
         p.textArray(rows) { $0.stream.rawValue }
         p.int64Array(rows) { $0.streamVersion }
@@ -63,9 +66,9 @@ extension PGParameters {
         p.uuidArray(rows) { $0.causationId }
         p.int64Array(rows) { $0.occurredAt.microsecondsSinceEpoch }
         p.int64Array(rows) { $0.recordedAt.microsecondsSinceEpoch }
-        p.byteaArray(rows) { $0.payloadHash.bytes }
-        p.byteaArray(rows) { $0.previousChainHash.bytes }
-        p.byteaArray(rows) { $0.chainHash.bytes }
+        p.hashArray(rows) { $0.payloadHash }
+        p.hashArray(rows) { $0.previousChainHash }
+        p.hashArray(rows) { $0.chainHash }
         return p
     }
 

@@ -102,9 +102,9 @@ struct PGParameters {
         }
     }
 
-    mutating func byteaArray<C: Collection>(_ items: C, _ element: (C.Element) -> [UInt8]) {
+    mutating func hashArray<C: Collection>(_ items: C, _ element: (C.Element) -> SHA256Hash) {
         array(of: PGType.bytea, arrayType: PGType.byteaArray, count: items.count) { a in
-            for item in items { a.bytes(element(item)) }
+            for item in items { element(item).withUnsafeBytes { a.bytes($0) } }
         }
     }
 
@@ -132,7 +132,7 @@ struct PGParameters {
             data.append(contentsOf: value.utf8)
         }
 
-        mutating func bytes(_ value: [UInt8]) {
+        mutating func bytes(_ value: some Collection<UInt8>) {
             length(value.count)
             data.append(contentsOf: value)
         }

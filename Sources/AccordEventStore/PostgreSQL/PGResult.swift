@@ -69,6 +69,10 @@ final class PGResult {
 
     func bytes(_ row: Int32, _ column: Int32) -> [UInt8] { Array(raw(row, column)) }
 
+    func string(_ row: Int32, _ column: Int32, reusing strings: inout RecentStrings) -> String {
+        strings.string(raw(row, column))
+    }
+
     func uuid(_ row: Int32, _ column: Int32) -> UUID? {
         guard !isNull(row, column) else { return nil }
         let value = raw(row, column)
@@ -77,10 +81,9 @@ final class PGResult {
     }
 
     func hash(_ row: Int32, _ column: Int32) throws(EventStoreError) -> SHA256Hash {
-        guard let hash = SHA256Hash(bytes: bytes(row, column)) else {
-            throw .database("column \(column) does not hold a 32-byte SHA-256 hash")
-        }
-        return hash
+        let value = raw(row, column)
+        guard value.count == 32 else { throw .database("column \(column) does not hold a 32-byte SHA-256 hash") }
+        return SHA256Hash(digest: value)
     }
 
     // MARK: Text format (the generic `SQLConnection` API)

@@ -74,25 +74,32 @@ final class PostgresAppender: @unchecked Sendable {
     ) throws -> (AppendPlanner, [Result<AppendResult, EventStoreError>]) {
         if let known, let optimistic = planOnAssumptions(batch, head: known.head, headHash: known.hash) {
             let parameters = PGParameters.appendArguments(
-                planner: optimistic.0, head: known.head, headHash: known.hash)
-            if try callAppend(parameters) { return optimistic }
+                planner: optimistic.planner, head: known.head, headHash: known.hash,
+                unverifiedVersions: optimistic.unverified)
+            if try callAppend(parameters) { return (optimistic.planner, optimistic.outcomes) }
         }
         return try commitUnderLock(batch)
     }
 
     /// Plans on cached and expected versions; nil when that cannot work (a stream with no known or expected
     /// version, or a request that fails: its error must name versions read under the lock).
+    ///
+    /// `unverified` holds the streams whose version was taken from a request, which the database must check.
+    /// The cached ones need no check: the cache holds what was true at `known.head`, and the database checks
+    /// that the head is still there, so nothing was appended since.
     private func planOnAssumptions(
         _ batch: [PendingAppend], head: Int64, headHash: SHA256Hash
-    ) -> (AppendPlanner, [Result<AppendResult, EventStoreError>])? {
+    ) -> (planner: AppendPlanner, outcomes: [Result<AppendResult, EventStoreError>], unverified: [StreamName: Int64])? {
         var assumed = versionCache
+        var unverified: [StreamName: Int64] = [:]
         for pending in batch {
             for append in pending.appends where assumed[append.stream] == nil {
                 switch append.expectedVersion {
-                case .exactly(let n): assumed[append.stream] = n
-                case .noStream: assumed[append.stream] = -1
+                case .exactly(let n): unverified[append.stream] = n
+                case .noStream: unverified[append.stream] = -1
                 case .any: return nil
                 }
+                assumed[append.stream] = unverified[append.stream]
             }
         }
         var reader = AssumedState(versions: assumed)
@@ -104,7 +111,7 @@ final class PostgresAppender: @unchecked Sendable {
             }
             outcomes.append(outcome)
         }
-        return (planner, outcomes)
+        return (planner, outcomes, unverified)
     }
 
     private func commitUnderLock(
@@ -137,7 +144,9 @@ final class PostgresAppender: @unchecked Sendable {
             for pending in batch { outcomes.append(try planner.plan(pending.appends, reader: &reader)) }
 
             if !planner.rows.isEmpty {
-                let parameters = PGParameters.appendArguments(planner: planner, head: head, headHash: headHash)
+                // Every version was read under the lock just now: nothing for the database to check but the head.
+                let parameters = PGParameters.appendArguments(
+                    planner: planner, head: head, headHash: headHash, unverifiedVersions: [:])
                 guard try callAppend(parameters) else {
                     throw EventStoreError.database("accord_append refused rows planned under the append lock")
                 }
@@ -151,15 +160,24 @@ final class PostgresAppender: @unchecked Sendable {
         }
     }
 
+    /// Runs `accord_append`: true when the rows were inserted, false when an assumption was stale (a head,
+    /// stream version or event id that is not as planned).
     private func callAppend(_ parameters: PGParameters) throws -> Bool {
-        let result = try connection.run(PGParameters.appendCall, parameters, binaryResults: true)
-        return result.rowCount == 1 && result.bool(0, 0)
+        do {
+            let result = try connection.run(PGParameters.appendCall, parameters, binaryResults: true)
+            return result.rowCount == 1 && result.bool(0, 0)
+        } catch {
+            if case .database = error, connection.lastErrorState == Self.uniqueViolation { return false }
+            throw error
+        }
     }
+
+    private static let uniqueViolation = "23505"
 
     private func readVersions(_ streams: [StreamName]) throws -> [StreamName: Int64] {
         var parameters = PGParameters()
         parameters.textArray(streams) { $0.rawValue }
-        let result = try connection.run(EventTable.streamVersions, parameters, binaryResults: true)
+        let result = try connection.run(PostgresEventSQL.streamVersions, parameters, binaryResults: true)
         var versions: [StreamName: Int64] = [:]
         for row in 0..<result.rowCount {
             versions[StreamName(trusted: result.string(row, 0))] = try result.int64(row, 1)
@@ -170,7 +188,7 @@ final class PostgresAppender: @unchecked Sendable {
     private func readIdentities(_ ids: [UUID]) throws -> [UUID: RecordedIdentity] {
         var parameters = PGParameters()
         parameters.uuidArray(ids) { $0 }
-        let result = try connection.run(EventTable.recordedIdentities, parameters, binaryResults: true)
+        let result = try connection.run(PostgresEventSQL.recordedIdentities, parameters, binaryResults: true)
         var identities: [UUID: RecordedIdentity] = [:]
         for row in 0..<result.rowCount {
             let identity = try result.recordedIdentity(row)

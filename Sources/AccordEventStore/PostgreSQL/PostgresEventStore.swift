@@ -28,6 +28,7 @@ public final class PostgresEventStore: EventStore {
     private let appendQueue: JobQueue<PendingAppend>
     private let appenderThread: DatabaseThreads
     private let listener: PostgresListener
+    private let readAhead: ReadAhead
 
     public var database: any SQLDatabase { postgres }
 
@@ -42,6 +43,7 @@ public final class PostgresEventStore: EventStore {
         self.appendQueue = appendQueue
         self.appenderThread = appenderThread
         self.listener = listener
+        self.readAhead = ReadAhead { after, limit in try await Self.readPage(postgres, after: after, limit: limit) }
     }
 
     /// Connects with `conninfo` (a `postgres://` URI, `key=value` pairs, or empty for the `PG*` environment
@@ -117,7 +119,7 @@ public final class PostgresEventStore: EventStore {
             parameters.text(stream.rawValue)
             parameters.int64(max(0, fromVersion))
             parameters.int64(Int64(limit))
-            return try connection.run(EventTable.readStream, parameters, binaryResults: true).recordedEvents()
+            return try connection.run(PostgresEventSQL.readStream, parameters, binaryResults: true).recordedEvents()
         }
     }
 
@@ -125,7 +127,7 @@ public final class PostgresEventStore: EventStore {
         try await postgres.withConnection(retrying: true) { connection in
             var parameters = PGParameters()
             parameters.text(stream.rawValue)
-            let result = try connection.run(EventTable.streamVersion, parameters, binaryResults: true)
+            let result = try connection.run(PostgresEventSQL.streamVersion, parameters, binaryResults: true)
             guard result.rowCount > 0, !result.isNull(0, 0) else { return nil }
             return try result.int64(0, 0)
         }
@@ -133,9 +135,13 @@ public final class PostgresEventStore: EventStore {
 
     public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
-        return try await postgres.withConnection(retrying: true) { connection in
+        return try await readAhead.read(after: max(0, position), limit: limit)
+    }
+
+    private static func readPage(_ postgres: PostgresDatabase, after position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await postgres.withConnection(retrying: true) { connection in
             var parameters = PGParameters()
-            parameters.int64(max(0, position))
+            parameters.int64(position)
             parameters.int64(Int64(limit))
             return try connection.run(EventTable.readAll, parameters, binaryResults: true).recordedEvents()
         }
@@ -154,6 +160,7 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func close() async {
+        readAhead.cancelAll()
         appendQueue.close()
         await appenderThread.join()
         await listener.stop()

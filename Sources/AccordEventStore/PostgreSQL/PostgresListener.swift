@@ -1,6 +1,7 @@
 import CLibPQ
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,7 @@ final class PostgresListener: Sendable {
     /// even while it waits to reconnect.
     private let stopPipe: (read: Int32, write: Int32)
     private let thread: DatabaseThreads
+    private let stopped = Mutex(false)
 
     init(conninfo: String, signal: AppendSignal, logger: Logger) throws(EventStoreError) {
         var descriptors: [Int32] = [-1, -1]
@@ -30,6 +32,8 @@ final class PostgresListener: Sendable {
     }
 
     func stop() async {
+        // Once only: the pipe's descriptors are closed below and their numbers may be reused.
+        guard !stopped.withLock({ stopped in defer { stopped = true }; return stopped }) else { return }
         var byte: UInt8 = 1
         _ = write(stopPipe.write, &byte, 1)
         await thread.join()

@@ -17,17 +17,25 @@ public struct SQLiteOptions: Sendable, Hashable {
     public var busyTimeoutMilliseconds: Int32
     /// Read-only connections serving reads concurrently with the single writer.
     public var readerCount: Int
-    /// Memory-mapped I/O for readers, in bytes (0 disables it). Full replays read the file far faster mapped.
+    /// Memory-mapped I/O, in bytes of the file (0 disables it): reads then copy nothing through the kernel.
     public var mmapBytes: Int64
+    /// Page cache of the writer connection, in KiB. Appends touch index pages all over the file (stream
+    /// versions, event ids); keeping them cached saves a read for each.
+    public var writerCacheKiB: Int
+    /// WAL length in pages at which the writer copies the WAL back into the database file (SQLite's
+    /// `wal_autocheckpoint`).
+    public var checkpointPages: Int32
 
     public init(
         synchronous: SQLiteSynchronous = .full, busyTimeoutMilliseconds: Int32 = 10_000, readerCount: Int = 4,
-        mmapBytes: Int64 = 1 << 30
+        mmapBytes: Int64 = 1 << 30, writerCacheKiB: Int = 64 * 1024, checkpointPages: Int32 = 1_000
     ) {
         self.synchronous = synchronous
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.readerCount = readerCount
         self.mmapBytes = mmapBytes
+        self.writerCacheKiB = writerCacheKiB
+        self.checkpointPages = checkpointPages
     }
 }
 
@@ -37,6 +45,7 @@ final class SQLiteConnection: SQLConnection {
     let handle: OpaquePointer
     let dialect = SQLDialect.sqlite
     private var statements: [String: SQLiteStatement] = [:]
+    private static let maximumCachedStatements = 500
 
     init(path: String, readOnly: Bool, options: SQLiteOptions) throws(EventStoreError) {
         var db: OpaquePointer?
@@ -64,6 +73,9 @@ final class SQLiteConnection: SQLConnection {
                 PRAGMA synchronous = \(options.synchronous.rawValue.uppercased());
                 PRAGMA foreign_keys = ON;
                 PRAGMA temp_store = MEMORY;
+                PRAGMA cache_size = -\(options.writerCacheKiB);
+                PRAGMA mmap_size = \(options.mmapBytes);
+                PRAGMA wal_autocheckpoint = \(options.checkpointPages);
                 """)
         }
     }
@@ -73,16 +85,26 @@ final class SQLiteConnection: SQLConnection {
         sqlite3_close_v2(handle)
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+
     /// The cached prepared statement for `sql`, reset and ready to bind.
     func prepared(_ sql: String) throws(EventStoreError) -> SQLiteStatement {
         if let statement = statements[sql] { return statement }
+        // Bounded for callers that build SQL dynamically; statements in use stay valid (finalised when released).
+        if statements.count >= Self.maximumCachedStatements { statements.removeAll() }
         let statement = try SQLiteStatement(connection: self, sql: sql)
         statements[sql] = statement
         return statement
     }
 
+    /// The extended result code and message of the last failure, for callers that handle one kind of
+    /// failure (e.g. an event id that is already recorded) differently from the rest.
+    private(set) var lastError: (code: Int32, message: String) = (SQLITE_OK, "")
+
     func error(_ code: Int32, context: String) -> EventStoreError {
         let message = String(cString: sqlite3_errmsg(handle))
+        lastError = (code, message)
         switch code & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the SQLite database stayed locked by another writer (\(message))")
@@ -127,10 +149,12 @@ final class SQLiteConnection: SQLConnection {
     /// Runs `body` in a transaction; rolls back when it throws. `immediate` takes the write lock at BEGIN, which
     /// is what makes position allocation (head + 1) safe against other processes writing the same file.
     func inTransaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
-        try executeScript(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        // Prepared once per connection: parsing BEGIN and COMMIT again for every single-event append would cost
+        // as much as the insert.
+        try run(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
-            try executeScript("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
             rollback()
@@ -140,6 +164,13 @@ final class SQLiteConnection: SQLConnection {
 
     func rollback() {
         if sqlite3_get_autocommit(handle) == 0 { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+    }
+
+    /// Runs a statement without parameters or rows through the statement cache.
+    private func run(_ sql: String) throws(EventStoreError) {
+        let statement = try prepared(sql)
+        defer { statement.reset() }
+        _ = try statement.step()
     }
 }
 

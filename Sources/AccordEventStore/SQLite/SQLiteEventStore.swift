@@ -10,6 +10,7 @@ public final class SQLiteEventStore: EventStore {
     public let limits: EventStoreLimits
     let sqlite: SQLiteDatabase
     private let signal: AppendSignal
+    private let readAhead: ReadAhead
 
     public var database: any SQLDatabase { sqlite }
 
@@ -21,6 +22,7 @@ public final class SQLiteEventStore: EventStore {
         self.limits = limits
         self.sqlite = sqlite
         self.signal = signal
+        self.readAhead = ReadAhead { after, limit in try await Self.readPage(sqlite, after: after, limit: limit) }
     }
 
     /// Opens (creating the file and its parent folders if needed) and migrates the database at `path`.
@@ -56,31 +58,46 @@ public final class SQLiteEventStore: EventStore {
     public func readStream(_ stream: StreamName, fromVersion: Int64, limit: Int) async throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
         return try await sqlite.onReader { connection in
-            let statement = try connection.prepared(EventTable.readStream)
-            defer { statement.reset() }
-            try statement.bind(1, stream.rawValue)
-            try statement.bind(2, max(0, fromVersion))
-            try statement.bind(3, Int64(limit))
-            return try Self.events(from: statement, capacity: limit)
+            try connection.inTransaction(immediate: false) {
+                let positions = try SQLiteStreamIndex.positions(
+                    of: stream, fromVersion: fromVersion, limit: limit, on: connection)
+                let statement = try connection.prepared(SQLiteStreamIndex.selectEvent)
+                var events: [RecordedEvent] = []
+                events.reserveCapacity(positions.count)
+                for position in positions {
+                    defer { statement.reset() }
+                    try statement.bind(1, position)
+                    guard try statement.step() else {
+                        throw EventStoreError.database("the stream index of '\(stream)' names position \(position), which is missing")
+                    }
+                    let event = try statement.recordedEvent()
+                    guard event.stream == stream, event.streamVersion == (events.last?.streamVersion ?? max(0, fromVersion) - 1) + 1 else {
+                        throw EventStoreError.database("the stream index of '\(stream)' disagrees with the event at position \(position)")
+                    }
+                    events.append(event)
+                }
+                return events
+            }
         }
     }
 
     public func streamVersion(_ stream: StreamName) async throws -> Int64? {
         try await sqlite.onReader { connection in
-            let statement = try connection.prepared(EventTable.streamVersion)
-            defer { statement.reset() }
-            try statement.bind(1, stream.rawValue)
-            guard try statement.step(), !statement.isNull(0) else { return nil }
-            return statement.int64(0)
+            let version = try SQLiteStreamIndex.state(of: stream, on: connection).version
+            return version < 0 ? nil : version
         }
     }
 
     public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
-        return try await sqlite.onReader { connection in
+        return try await readAhead.read(after: max(0, position), limit: limit)
+    }
+
+    private static func readPage(_ sqlite: SQLiteDatabase, after position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await sqlite.onReader { connection in
             let statement = try connection.prepared(EventTable.readAll)
             defer { statement.reset() }
-            try statement.bind(1, max(0, position))
+            try statement.bind(1, position)
             try statement.bind(2, Int64(limit))
             return try Self.events(from: statement, capacity: limit)
         }
@@ -103,6 +120,7 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func close() async {
+        readAhead.cancelAll()
         await sqlite.close()
         signal.wakeAll()
     }
@@ -110,7 +128,8 @@ public final class SQLiteEventStore: EventStore {
     private static func events(from statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         events.reserveCapacity(min(capacity, 4_096))
-        while try statement.step() { events.append(try statement.recordedEvent()) }
+        var strings = RecentStrings()
+        while try statement.step() { events.append(try statement.recordedEvent(reusing: &strings)) }
         return events
     }
 }

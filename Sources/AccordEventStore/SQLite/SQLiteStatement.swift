@@ -72,14 +72,6 @@ final class SQLiteStatement {
         try check(code)
     }
 
-    /// Binds UTF-8 bytes as TEXT (payloads are stored as text so SQLite's JSON functions work on them).
-    func bind(_ number: Int32, utf8 bytes: [UInt8]) throws(EventStoreError) {
-        let code = bytes.withUnsafeBytes { raw in bindText(number, raw) }
-        try check(code)
-    }
-
-    private static let emptyText: StaticString = ""
-
     private func bindText(_ number: Int32, _ utf8: UnsafeRawBufferPointer) -> Int32 {
         // An empty string still needs a non-NULL pointer, or SQLite stores NULL.
         let start = utf8.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
@@ -88,11 +80,33 @@ final class SQLiteStatement {
             accord_sqlite_transient())
     }
 
+    private static let emptyText: StaticString = ""
+
     func bind(_ number: Int32, bytes: [UInt8]) throws(EventStoreError) {
         let code = bytes.withUnsafeBytes { raw in
             // A zero-length blob still needs a non-NULL pointer, or SQLite stores NULL.
             sqlite3_bind_blob(handle, index(number), raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
                               Int32(raw.count), accord_sqlite_transient())
+        }
+        try check(code)
+    }
+
+    /// Binds bytes that stay valid until the statement has stepped (SQLITE_STATIC: SQLite copies nothing). The
+    /// caller must step within the lifetime of `bytes`.
+    func bindUnretained(_ number: Int32, text bytes: UnsafeRawBufferPointer) throws(EventStoreError) {
+        let start = bytes.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
+        try check(sqlite3_bind_text(handle, index(number), start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil))
+    }
+
+    /// As `bindUnretained(_:text:)`, for a BLOB.
+    func bindUnretained(_ number: Int32, blob bytes: UnsafeRawBufferPointer) throws(EventStoreError) {
+        let start = bytes.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
+        try check(sqlite3_bind_blob(handle, index(number), start, Int32(bytes.count), nil))
+    }
+
+    func bind(_ number: Int32, _ hash: SHA256Hash) throws(EventStoreError) {
+        let code = hash.withUnsafeBytes { raw in
+            sqlite3_bind_blob(handle, index(number), raw.baseAddress, Int32(raw.count), accord_sqlite_transient())
         }
         try check(code)
     }
@@ -124,7 +138,8 @@ final class SQLiteStatement {
         }
     }
 
-    /// Makes the statement ready for the next use and drops bound values (large payloads are not kept alive).
+    /// Makes the statement ready for the next use and drops bound values (large payloads are not kept alive,
+    /// and no pointer bound with `bindUnretained` outlives its buffer).
     func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
@@ -144,6 +159,12 @@ final class SQLiteStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    /// A TEXT column through `strings`, which reuses recently seen values.
+    func string(_ column: Int32, reusing strings: inout RecentStrings) -> String {
+        guard let text = sqlite3_column_text(handle, column) else { return "" }
+        return strings.string(UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     /// The column's bytes (TEXT as UTF-8, BLOB as is).
     func bytes(_ column: Int32) -> [UInt8] {
         // sqlite3_column_blob first, then _bytes: the documented order that keeps the pointer valid.
@@ -161,10 +182,10 @@ final class SQLiteStatement {
     }
 
     func hash(_ column: Int32) throws(EventStoreError) -> SHA256Hash {
-        guard let hash = SHA256Hash(bytes: bytes(column)) else {
+        guard let blob = sqlite3_column_blob(handle, column), sqlite3_column_bytes(handle, column) == 32 else {
             throw .database("column \(column) does not hold a 32-byte SHA-256 hash")
         }
-        return hash
+        return SHA256Hash(digest: UnsafeRawBufferPointer(start: blob, count: 32))
     }
 
     /// The current row as generic values (for `SQLConnection.query`).

@@ -15,7 +15,7 @@ public enum APICoding {
         return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
     }
 
-    public static func decode<T: Codable>(_ type: T.Type, from bytes: [UInt8]) throws(Problem) -> T {
+    public static func decode<T: Codable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let data = Data(bytes)
         let tree: JSONValue
         do {

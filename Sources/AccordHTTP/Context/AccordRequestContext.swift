@@ -23,9 +23,9 @@ public struct AccordRequestContext: RequestContext {
     public var maxUploadSize: Int { Int.max }
 
     /// The authenticated caller, or 401.
-    public func requirePrincipal() throws(ServiceError) -> Principal {
+    public func requirePrincipal() throws -> Principal {
         guard let principal else {
-            throw .unauthenticated("this request needs an API token: send 'Authorization: Bearer <token>'")
+            throw ServiceError.unauthenticated("this request needs an API token: send 'Authorization: Bearer <token>'")
         }
         return principal
     }

@@ -155,7 +155,7 @@ public enum ETag {
     public static func value(_ version: Int64) -> String { "\"\(version)\"" }
 
     /// Parses `If-Match`: `"3"`, `W/"3"`, `3`, or `*` (nil: any version).
-    public static func parse(_ header: String) throws(Problem) -> Int64? {
+    public static func parse(_ header: String) throws -> Int64? {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         if trimmed == "*" { return nil }
         var text = trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed

@@ -54,15 +54,8 @@ enum LogRoutes {
     static func install(on router: Router<AccordRequestContext>, _ env: APIEnvironment) {
         Endpoints(router: router).get("v1/events") { request, context in
             _ = try env.reader(context)
-            let query = request.uri.queryParameters
-            let after = try query["after"].map { text throws(Problem) -> Int64 in
-                guard let v = Int64(String(text)), v >= 0 else { throw Problem.badParameter("after", "a log position ≥ 0") }
-                return v
-            } ?? 0
-            let limit = try query["limit"].map { text throws(Problem) -> Int in
-                guard let v = Int(String(text)), (1...1000).contains(v) else { throw Problem.badParameter("limit", "between 1 and 1000") }
-                return v
-            } ?? 100
+            let after = try env.query(request, "after", "a log position ≥ 0") { Int64($0).flatMap { $0 >= 0 ? $0 : nil } } ?? 0
+            let limit = try env.query(request, "limit", "a number between 1 and 1000") { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } } ?? 100
             let events = try await env.service.store.readAll(after: after, limit: limit)
             let head = try await env.service.store.headPosition()
             let next = events.count == limit ? events.last?.position : nil

@@ -121,14 +121,8 @@ enum ProcessRoutes {
             _ = try env.reader(context)
             let (asOf, cutoff) = try env.timeQuery(request)
             let query = request.uri.queryParameters
-            let template = try query["template"].map { text throws(Problem) -> TemplateID in
-                guard let id = TemplateID(String(text)) else { throw Problem.badParameter("template", "'\(text)' is not a template id") }
-                return id
-            }
-            let party = try query["party"].map { text throws(Problem) -> PartyCode in
-                guard let code = PartyCode(String(text)) else { throw Problem.badParameter("party", "'\(text)' is not a party code") }
-                return code
-            }
+            let template = try env.query(request, "template", "a template id", TemplateID.init)
+            let party = try env.query(request, "party", "a party code", PartyCode.init)
             let status = query["status"].map(String.init)
             guard status == nil || status == "open" || status == "all" else {
                 throw Problem.badParameter("status", "use 'open' or 'all'")
@@ -244,7 +238,8 @@ enum ProcessRoutes {
         api.post("v1/processes/:process/retractions") { request, context in
             let id = try env.processID(context)
             let (body, bytes) = try await env.decode(RetractionRequest.self, request)
-            let party = await env.service.log.process(id).flatMap { entryParty(body.entry, in: $0) }
+            let process = await env.service.log.process(id)
+            let party = process.flatMap { entryParty(body.entry, in: $0) }
             return try await env.write(request, context, body: bytes, permission: .record(party)) { commandContext in
                 recorded(try await env.service.commands.execute(.retract(process: id, entry: body.entry, reason: body.reason), context: commandContext))
             }
@@ -254,7 +249,8 @@ enum ProcessRoutes {
             let id = try env.processID(context)
             let (body, bytes) = try await env.decode(CorrectionRequest.self, request)
             // A delegate corrects only its own party's entries, and cannot move them to another party.
-            let party = await env.service.log.process(id).flatMap { entryParty(body.entry, in: $0) }
+            let process = await env.service.log.process(id)
+            let party = process.flatMap { entryParty(body.entry, in: $0) }
             let newParty = body.step?.party ?? body.ballot?.party
             let principal = try context.requirePrincipal()
             if let newParty, newParty != party { try principal.require(.record(newParty)) }
@@ -270,16 +266,18 @@ enum ProcessRoutes {
             let id = try env.processID(context)
             let (body, _) = try await env.decode(WhatIfRequest.self, request)
             guard body.hypotheses.count <= 100 else { throw Problem.malformed("at most 100 hypotheses") }
-            let commands = try body.hypotheses.enumerated().map { index, h throws(Problem) -> ProcessCommand in
+            var commands: [ProcessCommand] = []
+            for (index, h) in body.hypotheses.enumerated() {
                 switch h.kind {
                 case .step:
                     guard let stage = h.stage else { throw Problem.malformed("hypotheses[\(index)].stage: required for a step") }
-                    return .recordStep(process: id, step: StepContent(party: h.party, stage: stage, details: h.details), occurredAt: h.occurredAt)
+                    commands.append(.recordStep(process: id, step: StepContent(party: h.party, stage: stage, details: h.details), occurredAt: h.occurredAt))
                 case .ballot:
                     guard let position = h.position else { throw Problem.malformed("hypotheses[\(index)].position: required for a ballot") }
-                    return .castBallot(process: id, ballot: BallotContent(party: h.party, position: position, statement: h.statement), occurredAt: h.occurredAt)
+                    commands.append(.castBallot(process: id, ballot: BallotContent(party: h.party, position: position, statement: h.statement),
+                                                occurredAt: h.occurredAt))
                 case .ballotWithdrawal:
-                    return .withdrawBallot(process: id, party: h.party, reason: nil, occurredAt: h.occurredAt)
+                    commands.append(.withdrawBallot(process: id, party: h.party, reason: nil, occurredAt: h.occurredAt))
                 }
             }
             let asOf = body.asOf ?? env.service.clock.now()

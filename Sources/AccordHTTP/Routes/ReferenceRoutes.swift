@@ -152,10 +152,7 @@ enum ReferenceRoutes {
             guard let id = context.parameters.get("template").flatMap(TemplateID.init) else {
                 throw Problem("not-found", status: .notFound, detail: "no such template")
             }
-            let version = try request.uri.queryParameters["version"].map { text throws(Problem) -> Int64 in
-                guard let v = Int64(String(text)), v > 0 else { throw Problem.badParameter("version", "a version number ≥ 1") }
-                return v
-            }
+            let version = try env.query(request, "version", "a version number ≥ 1") { Int64($0).flatMap { $0 > 0 ? $0 : nil } }
             return Response.json(try await env.service.queries.template(id, version: version, cutoff: cutoff))
         }
         api.post("v1/templates") { request, context in
@@ -173,13 +170,13 @@ enum ReferenceRoutes {
         }
     }
 
-    static func party(_ context: AccordRequestContext) throws(Problem) -> PartyCode {
+    static func party(_ context: AccordRequestContext) throws -> PartyCode {
         let text = context.parameters.get("party") ?? ""
         guard let code = PartyCode(text) else { throw Problem("not-found", status: .notFound, detail: "'\(text)' is not a party code") }
         return code
     }
 
-    static func bodyID(_ context: AccordRequestContext) throws(Problem) -> BodyID {
+    static func bodyID(_ context: AccordRequestContext) throws -> BodyID {
         let text = context.parameters.get("body") ?? ""
         guard let id = BodyID(text) else { throw Problem("not-found", status: .notFound, detail: "'\(text)' is not a body id") }
         return id

@@ -80,7 +80,9 @@ extension APIEnvironment {
                _ perform: @Sendable (CommandContext) async throws -> Reply) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.require(permission)
-        let expected = try request.headers[.ifMatch].flatMap { header throws(Problem) in try ETag.parse(header) }
+        // No typed-throws closures in async handlers: swift-frontend 6.3.1 crashes splitting such coroutines in -O.
+        var expected: Int64?
+        if let header = request.headers[.ifMatch] { expected = try ETag.parse(header) }
         let correlation = request.headers[.correlationID].flatMap { UUID(uuidString: $0) } ?? UUID()
         var commandContext = CommandContext(actor: principal.actor, correlationId: correlation, expectedVersion: expected)
         guard let key = request.headers[.idempotencyKey] else { return try await perform(commandContext).response }
@@ -111,7 +113,7 @@ extension APIEnvironment {
 
     /// `asOf` (an RFC 3339 instant, or a date meaning the end of that day in UTC; default now) and `knownAt`
     /// (a log position, an instant or a date; default everything recorded).
-    func timeQuery(_ request: Request) throws(Problem) -> (asOf: Instant, cutoff: KnowledgeCutoff) {
+    func timeQuery(_ request: Request) throws -> (asOf: Instant, cutoff: KnowledgeCutoff) {
         let query = request.uri.queryParameters
         var asOf = service.clock.now()
         if let text = query["asOf"].map(String.init) {
@@ -139,7 +141,14 @@ extension APIEnvironment {
         return nil
     }
 
-    func processID(_ context: AccordRequestContext) throws(Problem) -> ProcessID {
+    /// An optional query parameter, parsed; a value that does not parse is a 400 naming the parameter.
+    func query<T>(_ request: Request, _ name: String, _ expectation: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let value = parse(text) else { throw Problem.badParameter(name, "'\(text)' is not \(expectation)") }
+        return value
+    }
+
+    func processID(_ context: AccordRequestContext) throws -> ProcessID {
         let text = context.parameters.get("process") ?? ""
         guard let id = ProcessID(text) else { throw Problem("not-found", status: .notFound, detail: "'\(text)' is not a process id") }
         return id

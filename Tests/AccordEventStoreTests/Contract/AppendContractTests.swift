@@ -223,6 +223,14 @@ extension EventStoreContract {
             #expect(try await store.readStream(stream("x")).count == 250)
             #expect(try await store.readStream(stream("x"), fromVersion: 240, limit: 100).map(\.streamVersion) == Array(240..<250))
             #expect(try await store.readAll(after: 0, limit: 0).isEmpty)
+            // Every window, including those that start or end at a multiple of 32 (SQLite's index groups).
+            let whole = try await store.readStream(stream("x"))
+            for from in [0, 1, 31, 32, 33, 63, 64, 95, 96, 200, 224, 249, 250] {
+                for limit in [1, 31, 32, 33, 64, 100, 300] {
+                    let window = try await store.readStream(stream("x"), fromVersion: Int64(from), limit: limit)
+                    #expect(window == Array(whole[min(from, 250)..<min(from + limit, 250)]), "from \(from) limit \(limit)")
+                }
+            }
         }
     }
 }

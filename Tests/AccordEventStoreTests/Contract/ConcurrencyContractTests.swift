@@ -42,6 +42,29 @@ extension EventStoreContract {
         }
     }
 
+    @Test("an instance that has not seen a stream checks the version it was asked to expect", arguments: Backend.allCases)
+    func unseenStreamsAreChecked(_ backend: Backend) async throws {
+        try await withTestStore(backend) { first, database in
+            try await first.append(to: stream("s"), expectedVersion: .noStream, events: (0..<4).map { _ in proposed() })
+            let second = try await database.open()
+            // The second instance learns the head, but not stream s.
+            try await second.append(to: stream("other"), expectedVersion: .noStream, events: [proposed()])
+            for wrong: Int64 in [5, 2, 0] {
+                await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "s", expected: .exactly(wrong), actual: 3)) {
+                    try await second.append(to: stream("s"), expectedVersion: .exactly(wrong), events: [proposed()])
+                }
+            }
+            await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "s", expected: .noStream, actual: 3)) {
+                try await second.append(to: stream("s"), expectedVersion: .noStream, events: [proposed()])
+            }
+            let result = try await second.append(to: stream("s"), expectedVersion: .exactly(3), events: [proposed()])
+            #expect(result.placements.map(\.streamVersion) == [4])
+            #expect(try await first.streamVersion(stream("s")) == 4)
+            #expect(try await first.verifyChain(progress: nil).isIntact)
+            await second.close()
+        }
+    }
+
     @Test("group commit: concurrent requests commit together, a failing one gets its own error", arguments: Backend.allCases)
     func groupCommitIsolation(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in

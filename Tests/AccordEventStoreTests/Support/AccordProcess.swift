@@ -39,6 +39,9 @@ final class RunningAccord: Sendable {
     private final class ProcessState: Sendable {
         let output = Mutex<String>("")
         let exited = Mutex<Int32?>(nil)
+        /// Output streams read to their end (standard output, standard error): the process may exit before its
+        /// last output has been read.
+        let closedStreams = Mutex(0)
     }
 
     init(executable: URL, arguments: [String], environment: [String: String]) throws {
@@ -52,13 +55,17 @@ final class RunningAccord: Sendable {
         process.standardError = errors
         self.process = process
         let state = self.state
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { state.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { state.output.withLock { $0 += "stderr: " + String(decoding: data, as: UTF8.self) } }
+        // One thread per stream reads until end of file: blocking reads see every byte, including what the
+        // process wrote just before it exited.
+        for (handle, prefix) in [(pipe.fileHandleForReading, ""), (errors.fileHandleForReading, "stderr: ")] {
+            Thread {
+                while true {
+                    let data = handle.availableData
+                    guard !data.isEmpty else { break }
+                    state.output.withLock { $0 += prefix + String(decoding: data, as: UTF8.self) }
+                }
+                state.closedStreams.withLock { $0 += 1 }
+            }.start()
         }
         process.terminationHandler = { finished in state.exited.withLock { $0 = finished.terminationStatus } }
         try process.run()
@@ -73,7 +80,7 @@ final class RunningAccord: Sendable {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if lines.contains(where: predicate) { return true }
-            if exitStatus != nil { return lines.contains(where: predicate) }
+            if exitStatus != nil, state.closedStreams.withLock({ $0 }) == 2 { return lines.contains(where: predicate) }
             try await Task.sleep(for: .milliseconds(5))
         }
         return false
@@ -85,9 +92,10 @@ final class RunningAccord: Sendable {
         try await waitForExit(within: .seconds(30))
     }
 
+    /// Waits until the process has exited and all its output has been read.
     func waitForExit(within limit: Duration) async throws {
         let deadline = ContinuousClock.now + limit
-        while exitStatus == nil {
+        while exitStatus == nil || state.closedStreams.withLock({ $0 }) < 2 {
             guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: "accord to exit", limit: limit) }
             try await Task.sleep(for: .milliseconds(5))
         }
