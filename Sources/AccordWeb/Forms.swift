@@ -51,7 +51,7 @@ struct FormProblem: Error, Sendable {
 
 /// Reads the fields of the record forms; a field that cannot be read is named with a plain explanation.
 enum FormReader {
-    static func party(_ form: FormData, formName: String) throws(FormProblem) -> PartyCode {
+    static func party(_ form: FormData, formName: String) throws -> PartyCode {
         guard let text = form["party"], let party = PartyCode(text) else {
             throw FormProblem(form: formName, field: "party", message: "Choose a country.", values: form)
         }
@@ -59,14 +59,14 @@ enum FormReader {
     }
 
     /// `YYYY-MM-DD` (noon UTC, so the day is the same in Europe and the Americas) or `YYYY-MM-DDTHH:MM` (UTC).
-    static func instant(_ form: FormData, _ field: String, formName: String) throws(FormProblem) -> Instant? {
+    static func instant(_ form: FormData, _ field: String, formName: String) throws -> Instant? {
         guard let text = form[field] else { return nil }
         if let date = CivilDate(iso8601: text) { return Instant(startOf: date).adding(seconds: 12 * 3600) }
         if let instant = Instant(iso8601: text) ?? Instant(iso8601: text + ":00Z") ?? Instant(iso8601: text + "Z") { return instant }
         throw FormProblem(form: formName, field: field, message: "Enter a date such as 2025-04-10, or a date and time such as 2025-04-10T14:30.", values: form)
     }
 
-    static func integer(_ form: FormData, _ field: String, formName: String, label: String) throws(FormProblem) -> Int64? {
+    static func integer(_ form: FormData, _ field: String, formName: String, label: String) throws -> Int64? {
         guard let text = form[field]?.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: " ", with: "") else { return nil }
         guard let value = Int64(text) else {
             throw FormProblem(form: formName, field: field, message: "\(label) must be a whole number, such as 2500.", values: form)
@@ -75,7 +75,7 @@ enum FormReader {
     }
 
     /// The details a stage of this kind carries, from the form's fieldsets.
-    static func details(_ form: FormData, kind: StageDefinition.Kind, formName: String) throws(FormProblem) -> StepDetails? {
+    static func details(_ form: FormData, kind: StageDefinition.Kind, formName: String) throws -> StepDetails? {
         switch kind {
         case .plain:
             return nil

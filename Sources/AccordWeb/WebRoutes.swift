@@ -206,7 +206,7 @@ public struct WebApp: Sendable {
         TimeChoice(asOf: service.clock.now(), cutoff: .everything, asOfText: "", knownAtText: "", isHistorical: false)
     }
 
-    func timeChoice(_ request: Request) throws(Problem) -> TimeChoice {
+    func timeChoice(_ request: Request) throws -> TimeChoice {
         let query = request.uri.queryParameters
         var choice = now()
         if let text = query["asOf"].map(String.init), !text.isEmpty {

@@ -39,7 +39,7 @@ struct PageBuilder: Sendable {
     // MARK: Process page
 
     func processPage(_ id: ProcessID, session: WebSession?, time: TimeChoice, notice: String?, formProblem: FormProblem?,
-                     whatIf: WhatIfView? = nil) async throws(ServiceError) -> ProcessPage {
+                     whatIf: WhatIfView? = nil) async throws -> ProcessPage {
         let detail = try await service.queries.detail(id, asOf: time.asOf, cutoff: time.cutoff)
         let matrix = try await service.queries.matrix(id, asOf: time.asOf, cutoff: time.cutoff)
         let timeline = try await service.queries.timeline(id, cutoff: time.cutoff)
@@ -178,7 +178,7 @@ struct PageBuilder: Sendable {
 
     // MARK: Parties
 
-    func partyPage(_ code: PartyCode, session: WebSession?, time: TimeChoice) async throws(ServiceError) -> PartyPage {
+    func partyPage(_ code: PartyCode, session: WebSession?, time: TimeChoice) async throws -> PartyPage {
         let party = try await service.queries.party(code, asOf: time.asOf, cutoff: time.cutoff)
         return PartyPage(
             page: chrome(title: party.name, session: session, time: time), code: code.rawValue, name: party.name,
