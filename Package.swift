@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The system C libraries: Debian's libsqlite3-dev and libpq-dev.
@@ -164,6 +165,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The secretariat's web page: server-rendered HTML (Mustache), sessions with CSRF protection, live updates.
+        .target(
+            name: "AccordWeb",
+            dependencies: [
+                "AccordDomain",
+                "AccordEventStore",
+                "AccordService",
+                "AccordHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Templates"), .embedInCode("Assets")],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "accord",
             dependencies: [
@@ -174,6 +194,7 @@ let package = Package(
                 "AccordNotifications",
                 "AccordAudit",
                 "AccordAuditHTTP",
+                "AccordWeb",
                 "AccordTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -263,6 +284,14 @@ let package = Package(
             name: "AccordAuditTests",
             dependencies: [
                 "AccordAudit", "AccordAuditHTTP", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccordWebTests",
+            dependencies: [
+                "AccordWeb", "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

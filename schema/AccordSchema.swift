@@ -48,6 +48,8 @@ public enum AccordSchema {
                         bytes: PackageResources._003_notifications_sqlite_sql),
         SchemaMigration(4, "audit", file: "sqlite/0004_audit.sqlite.sql",
                         bytes: PackageResources._004_audit_sqlite_sql),
+        SchemaMigration(5, "web", file: "sqlite/0005_web.sqlite.sql",
+                        bytes: PackageResources._005_web_sqlite_sql),
     ]
 
     public static let postgres: [SchemaMigration] = [
@@ -59,6 +61,8 @@ public enum AccordSchema {
                         bytes: PackageResources._003_notifications_pg_sql),
         SchemaMigration(4, "audit", file: "postgres/0004_audit.pg.sql",
                         bytes: PackageResources._004_audit_pg_sql),
+        SchemaMigration(5, "web", file: "postgres/0005_web.pg.sql",
+                        bytes: PackageResources._005_web_pg_sql),
     ]
 }
 

@@ -59,7 +59,11 @@ public enum AccordServer {
     /// Route groups added by other modules (notifications, audit, the web page) register here.
     public typealias RouteInstaller = @Sendable (Router<AccordRequestContext>, APIEnvironment) -> Void
 
-    public static func makeRouter(service: AccordService, configuration: ServerConfiguration, extraRoutes: [RouteInstaller] = []) -> Router<AccordRequestContext> {
+    /// Middleware that runs before token authentication (the web page's session cookies).
+    public typealias MiddlewareInstaller = @Sendable (Router<AccordRequestContext>, APIEnvironment) -> Void
+
+    public static func makeRouter(service: AccordService, configuration: ServerConfiguration, extraRoutes: [RouteInstaller] = [],
+                                  extraMiddleware: [MiddlewareInstaller] = []) -> Router<AccordRequestContext> {
         let metrics = AccordMetrics.shared
         let environment = APIEnvironment(service: service, configuration: configuration, metrics: metrics, principals: PrincipalCache())
         let router = Router(context: AccordRequestContext.self)
@@ -69,6 +73,7 @@ public enum AccordServer {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         if configuration.trustForwardedHeaders { router.add(middleware: ForwardedHeadersMiddleware()) }
+        for install in extraMiddleware { install(router, environment) }
         router.add(middleware: AuthenticationMiddleware(
             accounts: service.accounts, limiter: FailureRateLimiter(limit: configuration.authenticationFailureLimit), cache: environment.principals))
         OperationsRoutes.install(on: router, environment)
@@ -83,9 +88,9 @@ public enum AccordServer {
 
     public static func makeApplication(
         service: AccordService, configuration: ServerConfiguration, extraRoutes: [RouteInstaller] = [],
-        services: [any Service] = [], logger: Logger
+        extraMiddleware: [MiddlewareInstaller] = [], services: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
-        let router = makeRouter(service: service, configuration: configuration, extraRoutes: extraRoutes)
+        let router = makeRouter(service: service, configuration: configuration, extraRoutes: extraRoutes, extraMiddleware: extraMiddleware)
         return Application(
             router: router,
             server: .http1(configuration: .init(

@@ -4,6 +4,7 @@ import AccordEventStore
 import AccordHTTP
 import AccordNotifications
 import AccordService
+import AccordWeb
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -100,8 +101,10 @@ struct ServeCommand: AsyncParsableCommand {
                                                     logger: logger)
         var services: [any Service] = [ServiceShutdown(service: service)]
         if checkpointSeconds > 0 { services.append(PeriodicCheckpoints(audit: audit, interval: .seconds(checkpointSeconds), logger: logger)) }
+        let web = try WebApp(service: service, readsRequireSignIn: configuration.readsRequireToken)
         let app = AccordServer.makeApplication(
-            service: service, configuration: configuration, extraRoutes: [AuditRoutes.installer(audit)] + notificationSystem.routes,
+            service: service, configuration: configuration, extraRoutes: [AuditRoutes.installer(audit)] + notificationSystem.routes + [web.routes],
+            extraMiddleware: [web.middleware],
             services: services + notificationSystem.services, logger: logger)
         logger.info("Accord listening", metadata: ["url": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()

@@ -1,0 +1,3 @@
+import Testing
+
+// Placeholder removed once the web tests land in this file.
