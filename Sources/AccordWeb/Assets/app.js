@@ -74,7 +74,10 @@
       if (scheduled === null) { scheduled = window.setTimeout(refresh, 150); }
     }
     source.onmessage = onEvent;
-    ["notification", "event", "rule-transition", "step", "ballot"].forEach(function (name) {
+    // The stream names each event by its notification type (docs/notifications.md).
+    ["rule.satisfied", "rule.lost", "rule.failed", "process.opened", "process.closed", "step.recorded",
+     "ballot.cast", "ballot.withdrawn", "deadline.approaching", "deadline.passed", "approval.expiring",
+     "approval.expired"].forEach(function (name) {
       source.addEventListener(name, onEvent);
     });
   }

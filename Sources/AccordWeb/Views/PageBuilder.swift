@@ -75,7 +75,7 @@ struct PageBuilder: Sendable {
             timeline: timelineView(timeline.reversed(), process: process, session: session),
             forms: editable && !time.isHistorical ? forms(process, registry: view.registry, session: session, problem: formProblem) : nil,
             whatIf: whatIf,
-            liveURL: time.isHistorical ? nil : "/v1/stream?process=\(id)")
+            liveURL: time.isHistorical ? nil : "/v1/stream?process=\(id)&types=*")
     }
 
     func matrixView(_ matrix: StatusMatrix, process: ProcessState, time: TimeChoice) -> MatrixView {
