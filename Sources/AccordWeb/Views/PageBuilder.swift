@@ -72,7 +72,7 @@ struct PageBuilder: Sendable {
             deadlines: detail.deadlines.map { DeadlineItem(label: $0.label, text: "\($0.localTime) \($0.timeZone) (\(Self.dateTime($0.at)))", passed: $0.passed) },
             rules: rules, charts: charts, hasCharts: !charts.isEmpty,
             matrix: matrixView(matrix, process: process, time: time),
-            timeline: timelineView(timeline.reversed(), process: process, session: session),
+            timeline: timelineView(timeline.reversed(), process: process, session: session, problem: formProblem),
             forms: editable && !time.isHistorical ? forms(process, registry: view.registry, session: session, problem: formProblem) : nil,
             whatIf: whatIf,
             liveURL: time.isHistorical ? nil : "/v1/stream?process=\(id)&types=*")
@@ -117,8 +117,10 @@ struct PageBuilder: Sendable {
                           hasBallots: process.definition.ballot != nil)
     }
 
-    func timelineView(_ entries: [TimelineEntry], process: ProcessState, session: WebSession?) -> [TimelineItem] {
-        entries.map { e in
+    func timelineView(_ entries: [TimelineEntry], process: ProcessState, session: WebSession?, problem: FormProblem?) -> [TimelineItem] {
+        // A refused correction or retraction is explained at the entry it concerns, its form open.
+        let amendProblem = problem.flatMap { $0.form == "amend" ? $0 : nil }
+        return entries.map { e in
             let amendable: Bool = {
                 guard let session, e.retractedBy == nil else { return false }
                 switch e.kind {
@@ -134,7 +136,8 @@ struct PageBuilder: Sendable {
                 retractionText: e.retractedBy.map { "retracted by entry \($0.description.prefix(8))" }, corrections: e.correctedBy.map { "corrected by entry \($0.description.prefix(8))" },
                 concerns: e.concerns.map { String($0.description.prefix(8)) }, reason: e.reason, amendable: amendable,
                 correctable: amendable && e.kind == .step, party: e.party?.rawValue, stage: step?.content.stage.rawValue,
-                date: Self.date(step?.effectiveAt ?? e.effectiveAt), processID: process.id.description, csrf: session?.csrf ?? "")
+                date: Self.date(step?.effectiveAt ?? e.effectiveAt), processID: process.id.description, csrf: session?.csrf ?? "",
+                amendError: amendProblem.flatMap { $0.values["entry"] == e.entry.description ? $0.errors.values.first : nil })
         }
     }
 

@@ -143,6 +143,8 @@ struct TimelineItem: Sendable {
     var date: String
     var processID: String
     var csrf: String
+    /// Why the last correction or retraction of this entry was refused.
+    var amendError: String?
 }
 
 struct OptionView: Sendable {
