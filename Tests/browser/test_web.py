@@ -66,10 +66,16 @@ def head_position():
 
 
 def matrix_row(driver, name):
-    for row in driver.find_elements(By.CSS_SELECTOR, "section.matrix tbody tr"):
-        if row.find_element(By.CSS_SELECTOR, "th").text.startswith(name):
-            return row.text
-    raise AssertionError(f"no matrix row for {name}")
+    # Read in one script: a live update may replace the rows between two WebDriver calls.
+    text = driver.execute_script("""
+        for (const row of document.querySelectorAll("section.matrix tbody tr")) {
+            const th = row.querySelector("th");
+            if (th && th.textContent.trim().startsWith(arguments[0])) { return row.innerText; }
+        }
+        return null;""", name)
+    if text is None:
+        raise AssertionError(f"no matrix row for {name}")
+    return text
 
 
 def rule_text(driver, rule):
@@ -209,8 +215,32 @@ def test_tablet_width_has_no_page_level_horizontal_scroll():
         driver.get(f"{URL}/processes/{FORCE}")
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
         assert overflow <= 0, f"page is {overflow}px wider than a tablet"
+        axe = Axe(driver)
+        axe.inject()
+        serious = [v for v in axe.run()["violations"] if v.get("impact") in ("serious", "critical")]
+        assert not serious, [(v["id"], v["help"]) for v in serious]
     finally:
         driver.quit()
+
+
+def test_keyboard_reaches_the_skip_link_and_a_cell_s_date_and_source(browser):
+    from selenium.webdriver.common.keys import Keys
+    browser.get(f"{URL}/processes/{FORCE}")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("class") == "skip-link" and focused.is_displayed()
+    # Tab on until a matrix cell with details has the focus: its tooltip (date, source) shows.
+    for _ in range(200):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        focused = browser.switch_to.active_element
+        if "tip" in (focused.get_attribute("class") or "").split():
+            break
+    else:
+        raise AssertionError("no matrix cell is reachable by keyboard")
+    tooltip = focused.find_element(By.CSS_SELECTOR, ".tip-text")
+    assert tooltip.is_displayed()
+    assert re.search(r"\d{4}-\d{2}-\d{2}", tooltip.text), tooltip.text
 
 
 def test_no_external_resources_and_a_content_security_policy(browser):
