@@ -249,6 +249,7 @@ let package = Package(
             name: "AccordHTTPTests",
             dependencies: [
                 "AccordHTTP", "AccordService", "AccordDomain", "AccordEventStore", "AccordSchema", "AccordTestSupport",
+                "AccordAudit", "AccordAuditHTTP", "AccordNotifications",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

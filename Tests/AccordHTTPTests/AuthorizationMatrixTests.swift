@@ -86,6 +86,9 @@ struct AuthorizationMatrixTests {
             ("/v1/processes", #"{"title":"Opened in the matrix","template":"nato-consensus"}"#)
         },
         WriteCase(operation: "POST /v1/processes/{process}/steps", needs: .record) { _, _ in ("\(force)/steps", pledge) },
+        WriteCase(operation: "POST /v1/processes/{process}/steps/batch", needs: .record) { _, _ in
+            ("\(force)/steps/batch", #"{"steps":[\#(pledge)]}"#)
+        },
         WriteCase(operation: "POST /v1/processes/{process}/ballots", needs: .record) { _, _ in
             ("\(natoC2)/ballots", #"{"party":"DE","position":"yes"}"#)
         },
@@ -129,6 +132,12 @@ struct AuthorizationMatrixTests {
         },
     ]
 
+    /// The audit and notification routes are not in `withAPI`'s router (they are installed by `accord serve`
+    /// through `extraRoutes`); `AuditAndNotificationContractTests` checks their roles.
+    static func isCore(_ operation: String) -> Bool {
+        !["/v1/audit/", "/v1/webhooks", "/v1/notifications", "/v1/stream", "/report"].contains { operation.contains($0) }
+    }
+
     static func letter(_ caller: Caller) -> String {
         ["A", "B", "C", "D", "E", "F"][Caller.allCases.firstIndex(of: caller) ?? 0]
     }
@@ -139,7 +148,7 @@ struct AuthorizationMatrixTests {
             // DE holds a pledge, so that pledge amendments (repeatable) are valid steps for every attempt.
             _ = try await api.post("\(Self.force)/steps", #"{"party":"DE","stage":"government-decision"}"#)
             _ = try await api.post("\(Self.force)/steps", Self.pledge)
-            let writes = OpenAPIContract.shared.operations.filter { $0.hasPrefix("POST") && !$0.hasSuffix("/what-if") }
+            let writes = OpenAPIContract.shared.operations.filter { $0.hasPrefix("POST") && !$0.hasSuffix("/what-if") && Self.isCore($0) }
             #expect(Set(Self.cases.map(\.operation)) == writes, "the matrix covers every write endpoint")
 
             for write in Self.cases {
@@ -207,7 +216,7 @@ struct AuthorizationMatrixTests {
                 "/v1/processes/\(Demo.forceGeneration)/timeline", "/v1/events",
             ]
             let documentedReads = OpenAPIContract.shared.operations.filter {
-                $0.hasPrefix("GET /v1/") && !$0.hasPrefix("GET /v1/accounts") && $0 != "GET /v1/me"
+                $0.hasPrefix("GET /v1/") && !$0.hasPrefix("GET /v1/accounts") && $0 != "GET /v1/me" && Self.isCore($0)
             }
             #expect(documentedReads.count == reads.count, "every read endpoint is in this list")
             for path in reads {

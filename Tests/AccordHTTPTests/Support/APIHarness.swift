@@ -63,6 +63,8 @@ struct API: Sendable {
     let service: AccordService
     let tokens: [Caller: String]
     let accounts: [Caller: Account]
+    /// The audit and notification routes, when `withAPI(modules: true)` installed them.
+    var modules: InstalledModules? = nil
 
     @discardableResult
     func request(
@@ -131,26 +133,30 @@ struct API: Sendable {
 }
 
 /// Starts a service on a fresh database of `backend` (with the demo, or only the reference data), creates an
-/// account and token per role, and runs `body` against its router.
+/// account and token per role, and runs `body` against its router. With `modules`, the router also has the
+/// audit and notification routes, as `accord serve` installs them (`api.modules`).
 func withAPI(
     _ backend: Backend, demo: Bool = true, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger? = nil,
-    _ body: @escaping @Sendable (API) async throws -> Void
+    modules withModules: Bool = false, _ body: @escaping @Sendable (API) async throws -> Void
 ) async throws {
-    try await withTestStore(backend) { store, _ in
+    try await withTestStore(backend) { store, database in
         let service = AccordService(store: store, clock: SystemWallClock())
+        let modules = withModules ? InstalledModules(service: service, database: database) : nil
         let outcome: Result<Void, any Error>
         do {
             try await service.start()
             if demo { try await service.loadDemo() } else { try await service.loadReferenceData() }
             let (tokens, accounts) = try await issueTokens(service)
-            let app = Application(router: AccordServer.makeRouter(service: service, configuration: configuration), logger: logger)
+            let router = AccordServer.makeRouter(service: service, configuration: configuration, extraRoutes: modules?.routes ?? [])
+            let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in
-                try await body(API(client: client, service: service, tokens: tokens, accounts: accounts))
+                try await body(API(client: client, service: service, tokens: tokens, accounts: accounts, modules: modules))
             }
             outcome = .success(())
         } catch {
             outcome = .failure(error)
         }
+        await modules?.close()
         // The log follower and the projection stop before the store closes, whatever happened.
         await service.log.stop()
         await service.eventIndex.stop()
