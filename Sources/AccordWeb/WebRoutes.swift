@@ -319,7 +319,7 @@ public struct WebApp: Sendable {
     }
 
     func render(_ template: String, _ value: Any) -> String {
-        views.render(value, withTemplate: template) ?? "<!doctype html><title>Error</title><p>The page could not be rendered.</p>"
+        views.render(MustacheTree.convert(value) ?? [String: Any](), withTemplate: template) ?? "<!doctype html><title>Error</title><p>The page could not be rendered.</p>"
     }
 
     func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

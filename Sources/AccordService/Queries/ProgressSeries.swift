@@ -31,8 +31,8 @@ extension QueryService {
                 dependencies[d.process] = other.dependencyTimeline
             }
         }
-        let instants = Set(ProcessEvaluator.candidateInstants(process, registry: view.registry, dependencies: dependencies)
-            .filter { $0 <= asOf } + final.transitions.map(\.at)).sorted()
+        let candidates = ProcessEvaluator.candidateInstants(process, registry: view.registry, dependencies: dependencies)
+        let instants = Set(candidates.filter { $0 <= asOf } + final.transitions.map(\.at)).sorted()
         var series: [RuleID: ProgressSeries] = [:]
         for result in final.results {
             guard let figure = result.figures.first, case .count = figure.value else { continue }
@@ -41,15 +41,65 @@ extension QueryService {
             series[result.rule] = ProgressSeries(rule: result.rule, label: result.label, figure: figure.label, threshold: threshold,
                                                  points: [], satisfiedAt: result.status == .satisfied ? result.since : nil)
         }
-        for instant in instants + [asOf] {
-            let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: view.registry, asOf: instant),
-                                        dependencies: dependencies).evaluateAll()
-            for result in results {
-                guard series[result.rule] != nil, let figure = result.figures.first, case .count(let value) = figure.value else { continue }
-                if let last = series[result.rule]?.points.last, last.value == value, last.status == result.status { continue }
-                series[result.rule]?.points.append(.init(at: instant, value: value, status: result.status))
+        // Sampling folds the process once per instant. Without dependencies the samples depend only on what is
+        // known (not on `asOf`), so they are kept per log position: a page asked "as of now" again and again
+        // evaluates only its last point.
+        let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
+        var samples: [Instant: [ProgressSample]] = [:]
+        if dependencies.isEmpty {
+            if let cached = await progressCache.lookup(key) {
+                samples = cached
+            } else {
+                for instant in Set(candidates) {
+                    samples[instant] = Self.sample(process, registry: view.registry, at: instant, dependencies: dependencies)
+                }
+                await progressCache.store(key, samples)
             }
         }
+        func record(_ instant: Instant, _ sampled: [ProgressSample]) {
+            for sample in sampled {
+                guard series[sample.rule] != nil else { continue }
+                if let last = series[sample.rule]?.points.last, last.value == sample.value, last.status == sample.status { continue }
+                series[sample.rule]?.points.append(.init(at: instant, value: sample.value, status: sample.status))
+            }
+        }
+        for instant in instants {
+            record(instant, samples[instant] ?? Self.sample(process, registry: view.registry, at: instant, dependencies: dependencies))
+        }
+        record(asOf, Self.samples(of: final.results))
         return final.results.compactMap { series[$0.rule] }.filter { $0.points.count > 0 }
+    }
+
+    static func sample(_ process: ProcessState, registry: Registry, at instant: Instant,
+                       dependencies: [ProcessID: DependencyTimeline]) -> [ProgressSample] {
+        samples(of: RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: instant), dependencies: dependencies).evaluateAll())
+    }
+
+    static func samples(of results: [RuleResult]) -> [ProgressSample] {
+        results.compactMap { result in
+            guard let figure = result.figures.first, case .count(let value) = figure.value else { return nil }
+            return ProgressSample(rule: result.rule, value: value, status: result.status)
+        }
+    }
+}
+
+/// A rule's counted figure and status at one instant.
+struct ProgressSample: Sendable {
+    var rule: RuleID
+    var value: Int64
+    var status: RuleStatus
+}
+
+/// Progress samples by process and log position (what is known), for every instant the process could change.
+actor ProgressCache {
+    private var entries: [EvaluationCache.Key: [Instant: [ProgressSample]]] = [:]
+    static let capacity = 256
+
+    func lookup(_ key: EvaluationCache.Key) -> [Instant: [ProgressSample]]? { entries[key] }
+
+    func store(_ key: EvaluationCache.Key, _ samples: [Instant: [ProgressSample]]) {
+        // Older log positions are never asked for again once a write happened; start afresh.
+        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = samples
     }
 }

@@ -8,6 +8,7 @@ public struct QueryService: Sendable {
     public let log: DomainLog
     public let clock: any WallClock
     let cache = EvaluationCache()
+    let progressCache = ProgressCache()
 
     public init(log: DomainLog, clock: any WallClock) {
         self.log = log

@@ -52,6 +52,23 @@ struct BenchServer: Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    /// Signs in to the web page with the token; the session cookie's value.
+    func webSession() async throws -> String {
+        guard let url = URL(string: baseURL + "/signin") else { throw BenchFailure("bad URL") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data("token=\(token)".utf8)
+        let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        let (_, response) = try await session.data(for: request)
+        let cookie = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Set-Cookie") ?? ""
+        guard let value = cookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last, cookie.hasPrefix("accord_session=") else {
+            throw BenchFailure("signing in to the web page gave no session cookie")
+        }
+        return String(value)
+    }
+
     /// A request that must succeed; its JSON answer.
     func expect(_ method: String, _ path: String, json: String? = nil) async throws -> [String: Any] {
         let (status, data) = try await send(method, path, json: json)
@@ -118,12 +135,37 @@ struct BenchSetup {
         return id
     }
 
+    /// The NATO members: the page scenario's process has 32 parties.
+    static let natoMembers = ["BE", "CA", "DK", "FR", "IS", "IT", "LU", "NL", "NO", "PT", "GB", "US", "GR", "TR", "DE", "ES",
+                              "CZ", "HU", "PL", "BG", "EE", "LV", "LT", "RO", "SK", "SI", "AL", "HR", "ME", "MK", "FI", "SE"]
+
+    /// A force generation process among NATO's 32 members, each with an expression of interest, a government
+    /// decision and a pledge (96 entries, a pledge total and 4 rules with their progress charts): the web page's
+    /// target is stated for 32 parties.
+    func pageProcess() async throws -> String {
+        let opened = try await server.expect("POST", "/v1/processes",
+                                             json: #"{"title":"Benchmark force among 32","template":"coalition-force-generation","parameters":{"body":"nato"}}"#)
+        guard let stream = opened["stream"] as? String, stream.hasPrefix("process-") else { throw BenchFailure("no process id") }
+        let id = String(stream.dropFirst("process-".count))
+        for (index, party) in Self.natoMembers.enumerated() {
+            let day = String(format: "2025-%02d-%02d", 3 + index % 8, 1 + index % 27)
+            _ = try await server.expect("POST", "/v1/processes/\(id)/steps",
+                                        json: #"{"party":"\#(party)","stage":"interest","occurredAt":"\#(day)T09:00:00Z","source":"https://example.org/\#(party)/interest"}"#)
+            _ = try await server.expect("POST", "/v1/processes/\(id)/steps",
+                                        json: #"{"party":"\#(party)","stage":"government-decision","occurredAt":"\#(day)T12:00:00Z","note":"Cabinet decision"}"#)
+            _ = try await server.expect("POST", "/v1/processes/\(id)/steps",
+                                        json: #"{"party":"\#(party)","stage":"pledged","occurredAt":"\#(day)T15:00:00Z","details":{"pledge":{"troops":\#(300 + 37 * index),"capabilities":[{"component":"land"}]}}}"#)
+        }
+        return id
+    }
+
     /// The wrk script of a scenario, with fresh processes for the writing ones: the requests it sends, in turn,
     /// and a `done` that prints the figures.
     func script(for scenario: Scenario) async throws -> String {
         let paths: [String]
         let parties: [String]
         let method: String
+        var headers = ["Authorization": "Bearer \(server.token)", "Content-Type": "application/json"]
         switch scenario {
         case .healthz:
             (method, paths, parties) = ("GET", ["/healthz"], [])
@@ -135,6 +177,10 @@ struct BenchSetup {
             var many: [String] = []
             for _ in 0..<64 { many.append("/v1/processes/\(try await pledgingProcess(["DE"]))/steps") }
             (method, paths, parties) = ("POST", many, ["DE"])
+        case .page:
+            // As a signed-in secretariat member sees it: the forms are rendered too.
+            (method, paths, parties) = ("GET", ["/processes/\(try await pageProcess())"], [])
+            headers = ["Cookie": "accord_session=\(try await server.webSession())"]
         }
         func list(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
         return """
@@ -142,8 +188,7 @@ struct BenchSetup {
             local parties = \(list(parties))
             local method = "\(method)"
             local counter = 0
-            wrk.headers["Authorization"] = "Bearer \(server.token)"
-            wrk.headers["Content-Type"] = "application/json"
+            \(headers.sorted { $0.key < $1.key }.map { "wrk.headers[\"\($0.key)\"] = \"\($0.value)\"" }.joined(separator: "\n"))
             request = function()
               counter = counter + 1
               local path = paths[(counter % #paths) + 1]
@@ -159,5 +204,13 @@ struct BenchSetup {
                 latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
             end
             """
+    }
+}
+
+/// The sign-in answer is a redirect that carries the cookie: read it, do not follow it.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }

@@ -17,6 +17,8 @@ struct HTTPBench: AsyncParsableCommand {
             Scenarios: healthz = GET /healthz (the ceiling); results = GET /v1/processes/{id}/results of the demo's force \
             generation (30 parties, 4 rules); step = POST a pledge amendment to one force generation process in which 12 \
             nations hold a pledge, cycling through them (every request on one process, a fresh one per measurement); \
+            page = GET the web page /processes/{id} of a force generation process among NATO's 32 members (96 entries), \
+            signed in as an admin so that the forms are rendered too; \
             step-many = POST a pledge amendment to one of 64 fresh processes in turn (writes on different streams, as the \
             store benchmark's mode e). With --rounds, every scenario is measured once per round and the summary gives medians. \
             Installs wrk from Debian when it is missing (as root). Build first: swift build -c release.
@@ -25,8 +27,8 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Backends to measure, comma-separated: sqlite, postgres.")
     var backends = "sqlite,postgres"
 
-    @Option(help: "Scenarios, comma-separated: healthz, results, step, step-many.")
-    var scenarios = "healthz,results,step,step-many"
+    @Option(help: "Scenarios, comma-separated: healthz, results, step, step-many, page.")
+    var scenarios = "healthz,results,step,step-many,page"
 
     @Option(help: "Concurrent connections, comma-separated.")
     var connections = "1,64"
@@ -138,6 +140,8 @@ struct HTTPBench: AsyncParsableCommand {
 enum Scenario: String, CaseIterable {
     case healthz, results, step
     case stepMany = "step-many"
+    /// GET the web page of a process among 32 parties, signed in (server-side rendering, forms included).
+    case page
 }
 
 struct BenchFailure: Error, CustomStringConvertible {
