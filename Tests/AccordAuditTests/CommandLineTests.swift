@@ -1,3 +1,4 @@
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ struct CommandLineTests {
     }
 
     func accord(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try #require(Self.binary, "build the accord binary first (swift build --build-tests)")
         process.arguments = arguments
         let out = Pipe(), err = Pipe()

@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordTestSupport
 import Foundation
 import Testing
 @testable import accord
@@ -136,7 +137,7 @@ struct ProgressOnTerminalTests {
         #expect(piped.errors.isEmpty)
         // util-linux `script` runs the command on a pseudo-terminal.
         let command = [try Accord.executable().path, "import", "steps", process, file, "--check"].joined(separator: " ")
-        let onTerminal = Process()
+        let onTerminal = ChildProcess()
         onTerminal.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         onTerminal.arguments = ["-qec", command, "/dev/null"]
         let output = Pipe()

@@ -29,7 +29,7 @@ struct EndToEndTests {
         #expect(token.hasPrefix("accord_"))
 
         let port = try LoopbackConnection.freePort()
-        let server = try ChildProcess(accord.url, ["serve", "--database", database.argument, "--port", "\(port)", "--demo"])
+        let server = try CollectedProcess(accord.url, ["serve", "--database", database.argument, "--port", "\(port)", "--demo"])
         try await waitUntilListening(server, port: port)
 
         // Open a consensus procedure three days ago; Germany agrees two days ago, France one day ago.
@@ -97,7 +97,7 @@ struct EndToEndTests {
         await store.close()
     }
 
-    private func waitUntilListening(_ server: ChildProcess, port: Int) async throws {
+    private func waitUntilListening(_ server: CollectedProcess, port: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if server.exitStatus != nil { throw LoopbackConnection.Failure(description: "accord serve exited: \(server.output.suffix(2000))") }

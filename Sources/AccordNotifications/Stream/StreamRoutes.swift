@@ -18,9 +18,10 @@ enum StreamRoutes {
             let filter = try RequestFilters.filter(request)
             var start = try await hub.head()
             // No typed-throws closures in async handlers: swift-frontend 6.3.1 crashes splitting them in -O.
-            if let text = request.headers[.lastEventID] ?? request.uri.queryParameters["lastEventId"].map(String.init) {
+            let header = request.headers[.lastEventID]
+            if let text = header ?? request.uri.queryParameters["lastEventId"].map(String.init) {
                 guard let position = Int64(text.trimmingCharacters(in: .whitespaces)), position >= 0 else {
-                    throw Problem.badParameter("Last-Event-ID", "'\(text)' is not a log position")
+                    throw Problem.badParameter(header == nil ? "lastEventId" : "Last-Event-ID", "'\(text)' is not a log position")
                 }
                 start = NotificationHub.Cursor.after(position: position)
             }

@@ -37,7 +37,7 @@ enum Accord {
     /// Runs `accord arguments…` to completion. The environment is the test's own without any `ACCORD_*`
     /// variable, plus `environment`; `input` goes to standard input.
     static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Invocation {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try executable()
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") || $0.key.hasPrefix("ACCORD_TEST") }
@@ -107,11 +107,11 @@ func freeLoopbackPort() throws -> Int {
 final class ServerProcess: Sendable {
     let url: String
     let databaseArgument: String
-    private let process: Process
+    private let process: ChildProcess
     /// What the server printed (its log), for failure messages and checks.
     let log: PipeReader
 
-    private init(url: String, databaseArgument: String, process: Process, log: PipeReader) {
+    private init(url: String, databaseArgument: String, process: ChildProcess, log: PipeReader) {
         self.url = url
         self.databaseArgument = databaseArgument
         self.process = process
@@ -121,7 +121,7 @@ final class ServerProcess: Sendable {
     /// Starts a server on `port` (default: a free one) and waits until it answers `/healthz`.
     static func start(database: String, port: Int? = nil, extraArguments: [String] = []) async throws -> ServerProcess {
         let port = try port ?? freeLoopbackPort()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try Accord.executable()
         process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") }
@@ -157,12 +157,12 @@ final class ServerProcess: Sendable {
 
 /// An `accord` command that keeps running (`log tail --follow`), its output collected as it comes.
 final class BackgroundAccord: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let output: PipeReader
     private let errors: PipeReader
 
     init(_ arguments: [String], environment: [String: String]) throws {
-        process = Process()
+        process = ChildProcess()
         process.executableURL = try Accord.executable()
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") }.merging(environment) { _, given in given }

@@ -1,3 +1,4 @@
+import AccordTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -32,7 +33,7 @@ struct AccordBinary {
 
 /// A running child process whose standard output is collected line by line.
 final class RunningAccord: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let state = ProcessState()
 
     /// What the handlers (called on Foundation's threads) record.
@@ -45,7 +46,7 @@ final class RunningAccord: Sendable {
     }
 
     init(executable: URL, arguments: [String], environment: [String: String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }

@@ -1,3 +1,4 @@
+import AccordTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -20,7 +21,7 @@ struct AccordExecutable {
 
     /// Runs a command to its end; its standard output, trimmed.
     func run(_ arguments: [String]) async throws -> String {
-        let child = try ChildProcess(url, arguments)
+        let child = try CollectedProcess(url, arguments)
         try await child.waitForExit(within: .seconds(120))
         guard child.exitStatus == 0 else {
             throw LoopbackConnection.Failure(description: "accord \(arguments.joined(separator: " ")) failed: \(child.output)")
@@ -30,8 +31,8 @@ struct AccordExecutable {
 }
 
 /// A child process whose output is collected as it comes (so it never blocks on a full pipe).
-final class ChildProcess: Sendable {
-    private let process: Process
+final class CollectedProcess: Sendable {
+    private let process: AccordTestSupport.ChildProcess
     private let state = State()
 
     /// What Foundation's handler threads record.
@@ -42,7 +43,7 @@ final class ChildProcess: Sendable {
     }
 
     init(_ executable: URL, _ arguments: [String]) throws {
-        let process = Process()
+        let process = AccordTestSupport.ChildProcess()
         process.executableURL = executable
         process.arguments = arguments
         let stdout = Pipe()
@@ -67,7 +68,7 @@ final class ChildProcess: Sendable {
     var standardError: String { state.err.withLock { $0 } }
     var output: String { standardOutput + standardError }
     var exitStatus: Int32? { state.status.withLock { $0 } }
-    var terminationReason: Process.TerminationReason { process.terminationReason }
+    var terminationReason: ChildProcess.TerminationReason { process.terminationReason }
 
     func signal(_ signal: Int32) { _ = kill(process.processIdentifier, signal) }
 

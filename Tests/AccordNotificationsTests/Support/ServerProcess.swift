@@ -10,7 +10,7 @@ import Testing
 /// The real `accord serve` binary as a child process, for the tests that kill it with SIGKILL.
 final class ServerProcess: Sendable {
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
     private let output = Output()
 
     /// What the process printed; filled from Foundation's reading thread.
@@ -31,7 +31,7 @@ final class ServerProcess: Sendable {
             throw API.Failure("the accord binary is missing next to the tests: build it with `swift build --build-tests` (scripts/test does)")
         }
         self.port = port
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = binary
         process.arguments = ["serve", "--database", database.argument, "--port", String(port), "--allow-private-webhooks",
                              "--webhook-retry-initial", "100ms", "--webhook-retry-max", "300ms", "--leader-poll-interval", "200ms",
@@ -205,7 +205,7 @@ extension API {
 /// concurrency pool, which the in-process receiver needs to answer the command's requests.
 func runAccord(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
     guard let binary = ServerProcess.binary else { throw API.Failure("the accord binary is missing next to the tests") }
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = binary
     process.arguments = arguments
     let output = Pipe()
