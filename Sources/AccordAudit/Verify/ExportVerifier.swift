@@ -96,23 +96,81 @@ public struct ExportVerifier: Sendable {
 
     public func verify(file path: String) throws(VerificationError) -> VerificationOutcome {
         var run = Run(verifier: self)
-        try LineReader(path: path).forEachLine { bytes, number in run.line(bytes, number) }
+        try LineReader(path: path).forEachBatch { batch, firstNumber in run.batch(batch, firstNumber: firstNumber) }
         return try run.finish()
     }
 
     public func verify(bytes: [UInt8]) throws(VerificationError) -> VerificationOutcome {
         var run = Run(verifier: self)
-        var number = 0
-        var start = 0
         bytes.withUnsafeBufferPointer { all in
+            var lines: [Range<Int>] = []
+            var start = 0
             for i in 0...all.count where i == all.count || all[i] == 0x0A {
                 if i == all.count && start == i { break }
-                number += 1
-                if !run.line(UnsafeBufferPointer(rebasing: all[start..<i]), number) { break }
+                lines.append(start..<i)
                 start = i + 1
             }
+            _ = run.batch(LineBatch(bytes: all, lines: lines), firstNumber: 1)
         }
         return try run.finish()
+    }
+
+    /// What a line needs checked that depends on that line alone — parsing it, hashing its payload, hashing its
+    /// fields onto its own previous hash — done for a batch of lines on every core; the checks that tie the lines
+    /// together (positions, links, redactions, checkpoints) then run in order on one.
+    struct Prepared: @unchecked Sendable {
+        var parsed: ParsedLine?
+        var scanError: ScanError?
+        var computedPayloadHash: SHA256Hash?
+        var event: RecordedEvent?
+        /// The chain hash of the line's fields after the line's own previous hash: the chain hash it must carry
+        /// when that previous hash is the one before it.
+        var expectedChainHash: SHA256Hash?
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard !bytes.isEmpty, bytes.first == UInt8(ascii: "{") else { return }
+            let line: ParsedLine
+            do {
+                line = try ParsedLine(bytes)
+            } catch {
+                scanError = error
+                return
+            }
+            parsed = line
+            guard line.kind == "event" || line.kind == "elided" else { return }
+            if line.kind == "event", let span = line.payload {
+                computedPayloadHash = SHA256.hash(data: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[span])))
+                    .withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
+            }
+            if let event = line.recordedEvent() {
+                self.event = event
+                expectedChainHash = EventChain.expectedChainHash(of: event, previous: event.previousChainHash)
+            }
+        }
+
+        /// Prepares every line of a batch, the batch split between the cores.
+        static func all(_ batch: LineBatch) -> [Prepared] {
+            let count = batch.lines.count
+            var prepared = [Prepared](repeating: Prepared(), count: count)
+            let workers = count < 256 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8)
+            prepared.withUnsafeMutableBufferPointer { out in
+                // Each worker writes its own indexes only.
+                let target = Output(buffer: out)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let share = (count + workers - 1) / workers
+                    for index in (worker * share)..<min(count, (worker + 1) * share) {
+                        target.buffer[index] = Prepared(UnsafeBufferPointer(rebasing: batch.bytes[batch.lines[index]]))
+                    }
+                }
+            }
+            return prepared
+        }
+
+        private init() {}
+
+        private struct Output: @unchecked Sendable {
+            let buffer: UnsafeMutableBufferPointer<Prepared>
+        }
     }
 
     /// One pass over a file.
@@ -142,8 +200,21 @@ public struct ExportVerifier: Sendable {
             return false
         }
 
+        /// Checks a batch of consecutive lines; returns false to stop reading.
+        mutating func batch(_ batch: LineBatch, firstNumber: Int) -> Bool {
+            check(batch, Prepared.all(batch), firstNumber: firstNumber)
+        }
+
+        /// Ties a batch's prepared lines together, in order.
+        mutating func check(_ batch: LineBatch, _ prepared: [Prepared], firstNumber: Int) -> Bool {
+            for (index, range) in batch.lines.enumerated() {
+                if !line(UnsafeBufferPointer(rebasing: batch.bytes[range]), firstNumber + index, prepared: prepared[index]) { return false }
+            }
+            return true
+        }
+
         /// Returns false to stop reading.
-        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int) -> Bool {
+        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, prepared: Prepared) -> Bool {
             lastLine = number
             if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
                 if header == nil {
@@ -157,14 +228,18 @@ public struct ExportVerifier: Sendable {
                 return fail(number, nil, .checkpointMismatch, "a line follows the closing checkpoint: it is not covered by the signature")
             }
             let parsed: ParsedLine
-            do {
-                parsed = try ParsedLine(bytes)
-            } catch {
-                return fail(number, nil, .malformedLine, "\(error)")
+            if let line = prepared.parsed {
+                parsed = line
+            } else {
+                do {
+                    parsed = try ParsedLine(bytes)
+                } catch {
+                    return fail(number, nil, .malformedLine, "\(prepared.scanError ?? error)")
+                }
             }
             switch parsed.kind {
             case "event", "elided":
-                return event(parsed, bytes, number, header: header)
+                return event(parsed, bytes, number, header: header, prepared: prepared)
             case "checkpoint":
                 return closingCheckpoint(bytes, number)
             case "header":
@@ -204,7 +279,8 @@ public struct ExportVerifier: Sendable {
             return true
         }
 
-        mutating func event(_ line: ParsedLine, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, header: ExportHeader) -> Bool {
+        mutating func event(_ line: ParsedLine, _ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, header: ExportHeader,
+                            prepared: Prepared) -> Bool {
             guard var chain else {
                 return fail(number, line.position, .malformedLine, "the header says the export selected no events, yet an event line follows")
             }
@@ -234,7 +310,8 @@ public struct ExportVerifier: Sendable {
             if !elided {
                 guard let span = line.payload else { return fail(number, line.position, .malformedLine, "an event line without a payload") }
                 let payload = UnsafeBufferPointer(rebasing: bytes[span])
-                let computed = SHA256.hash(data: UnsafeRawBufferPointer(payload)).withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
+                let computed = prepared.computedPayloadHash
+                    ?? SHA256.hash(data: UnsafeRawBufferPointer(payload)).withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
                 if line.redactions.isEmpty {
                     if computed != payloadHash {
                         return fail(number, line.position, .changedPayload,
@@ -258,13 +335,13 @@ public struct ExportVerifier: Sendable {
                     summary.redacted += 1
                 }
             }
-            let event = RecordedEvent(
+            let event = prepared.event ?? RecordedEvent(
                 position: line.position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
                 schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
                 correlationId: line.correlationID, causationId: line.causationID, occurredAt: occurredAt, recordedAt: recordedAt,
                 payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
             // The payload was checked above against its hash; the chain verifier checks the rest.
-            if let problem = chain.check(event, payloadRedacted: true) {
+            if let problem = chain.check(event, payloadRedacted: true, expectedChainHash: prepared.expectedChainHash) {
                 switch problem {
                 case .linkMismatch(let expected, let stored):
                     return fail(number, line.position, .brokenLink,
@@ -394,6 +471,18 @@ struct ParsedLine {
     var previousHash: SHA256Hash?
     var chainHash: SHA256Hash?
     var redactions: [RedactionMark] = []
+
+    /// The event the line describes (its payload left out: the payload is checked against its hash apart), or
+    /// nil when a field is missing.
+    func recordedEvent() -> RecordedEvent? {
+        guard let payloadHash, let previousHash, let chainHash, let id, let stream, let type, let schemaVersion,
+              let streamVersion, let actorID, let actorName, let occurredAt, let recordedAt else { return nil }
+        return RecordedEvent(
+            position: position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
+            schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
+            correlationId: correlationID, causationId: causationID, occurredAt: occurredAt, recordedAt: recordedAt,
+            payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
+    }
 
     var missingField: String {
         for (name, present) in [("id", id != nil), ("stream", stream != nil), ("streamVersion", streamVersion != nil), ("type", type != nil),

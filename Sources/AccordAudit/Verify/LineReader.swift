@@ -3,53 +3,52 @@ import Foundation
 import Glibc
 #endif
 
-/// Reads a file (or standard input, `-`) line by line in 1 MiB chunks, so a verifier's memory does not grow with
-/// the file.
+/// Reads a file (or standard input, `-`) in batches of whole lines, about 2 MiB at a time, so a verifier's memory
+/// does not grow with the file.
 struct LineReader {
     let path: String
 
-    /// Calls `line` with each line's bytes (without the newline) and its 1-based number; stops early when it
-    /// returns false.
-    func forEachLine(_ line: (UnsafeBufferPointer<UInt8>, Int) throws -> Bool) throws(VerificationError) {
+    /// Calls `body` with batches of whole lines (about 2 MiB each; a longer line is a batch of its own) and the
+    /// 1-based number of each batch's first line; stops early when it returns false.
+    func forEachBatch(_ body: (LineBatch, Int) throws -> Bool) throws(VerificationError) {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
         guard fd >= 0 else { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
         defer { if fd != 0 { close(fd) } }
-        let chunk = 1 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
-        var carry: [UInt8] = []
+        let chunk = 2 << 20
+        var incoming = [UInt8](repeating: 0, count: chunk)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(chunk * 2)
         var number = 0
+        var atEnd = false
         do {
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
+            while !atEnd {
+                let n = incoming.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw VerificationError.unreadable("\(path): \(String(cString: strerror(errno)))")
                 }
-                if n == 0 { break }
-                let keepGoing = try buffer.withUnsafeBufferPointer { all -> Bool in
-                    let data = UnsafeBufferPointer(rebasing: all[0..<n])
-                    var start = 0
-                    while start < n, let base = data.baseAddress, let found = memchr(base + start, 0x0A, n - start) {
+                if n == 0 { atEnd = true } else { buffer.append(contentsOf: incoming[0..<n]) }
+                var lines: [Range<Int>] = []
+                var start = 0
+                buffer.withUnsafeBufferPointer { all in
+                    guard let base = all.baseAddress else { return }
+                    while start < all.count, let found = memchr(base + start, 0x0A, all.count - start) {
                         let i = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                        number += 1
-                        if carry.isEmpty {
-                            if try !line(UnsafeBufferPointer(rebasing: data[start..<i]), number) { return false }
-                        } else {
-                            carry.append(contentsOf: data[start..<i])
-                            let whole = carry
-                            carry.removeAll(keepingCapacity: true)
-                            if try !whole.withUnsafeBufferPointer({ try line($0, number) }) { return false }
-                        }
+                        lines.append(start..<i)
                         start = i + 1
                     }
-                    carry.append(contentsOf: data[start..<n])
-                    return true
                 }
-                if !keepGoing { return }
-            }
-            if !carry.isEmpty {
-                number += 1
-                _ = try carry.withUnsafeBufferPointer { try line($0, number) }
+                if atEnd && start < buffer.count {
+                    lines.append(start..<buffer.count)
+                    start = buffer.count
+                }
+                if !lines.isEmpty {
+                    let keepGoing = try buffer.withUnsafeBufferPointer { try body(LineBatch(bytes: $0, lines: lines), number + 1) }
+                    number += lines.count
+                    if !keepGoing { return }
+                }
+                // The unfinished last line moves to the front; the next read completes it.
+                buffer.removeFirst(start)
             }
         } catch let error as VerificationError {
             throw error
@@ -57,4 +56,11 @@ struct LineReader {
             throw .unreadable("\(path): \(error)")
         }
     }
+}
+
+/// Consecutive lines of an export: byte ranges (without the newline) into one buffer. Shared read-only with
+/// the threads that prepare its lines, for as long as the call that received it lasts.
+struct LineBatch: @unchecked Sendable {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let lines: [Range<Int>]
 }

@@ -222,7 +222,11 @@ public struct ChainVerifier: Sendable {
 
     /// Checks one event; on success advances past it. A redacted event's payload no longer hashes to the
     /// recorded payload hash by design (`docs/audit.md`): for it only the hash is checked against the chain.
-    public mutating func check(_ event: RecordedEvent, payloadRedacted: Bool = false) -> ChainProblem? {
+    ///
+    /// `expectedChainHash`: the event's chain hash computed beforehand over its fields after its own
+    /// `previousChainHash` (so that many events can be hashed on several cores); it counts only once the link
+    /// to the previous event is confirmed.
+    public mutating func check(_ event: RecordedEvent, payloadRedacted: Bool = false, expectedChainHash: SHA256Hash? = nil) -> ChainProblem? {
         guard event.position == nextPosition else {
             return .positionGap(expected: nextPosition, found: event.position)
         }
@@ -233,7 +237,7 @@ public struct ChainVerifier: Sendable {
         guard event.previousChainHash == previous else {
             return .linkMismatch(expected: previous, stored: event.previousChainHash)
         }
-        let expected = EventChain.expectedChainHash(of: event, previous: previous)
+        let expected = expectedChainHash ?? EventChain.expectedChainHash(of: event, previous: previous)
         guard expected == event.chainHash else {
             return .chainHashMismatch(expected: expected, stored: event.chainHash)
         }
