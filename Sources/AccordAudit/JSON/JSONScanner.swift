@@ -246,18 +246,20 @@ struct JSONScanner {
         let start = index
         let (span, _) = try stringSpan()
         guard span.count == 64, let base = bytes.baseAddress else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
-        var valid = true
-        let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+        // Decoded into 32 bytes on the stack: three hashes per line, no array each.
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &words) { out -> Bool in
             let digits = base + span.lowerBound
+            var valid = true
             for i in 0..<32 {
                 let high = Self.hexDigit(digits[2 * i]), low = Self.hexDigit(digits[2 * i + 1])
                 valid = valid && high < 16 && low < 16
-                buffer[i] = high << 4 | (low & 0x0F)
+                out[i] = high << 4 | (low & 0x0F)
             }
-            count = 32
+            return valid
         }
-        guard valid, let hash = SHA256Hash(bytes: out) else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
-        return hash
+        guard valid else { throw ScanError(offset: start, message: "expected a 64-digit hex hash") }
+        return withUnsafeBytes(of: words) { SHA256Hash(digest: $0) }
     }
 
     /// A hex digit's value; 16 or more for anything else.

@@ -122,7 +122,6 @@ public struct ExportVerifier: Sendable {
         var parsed: ParsedLine?
         var scanError: ScanError?
         var computedPayloadHash: SHA256Hash?
-        var event: RecordedEvent?
         /// The chain hash of the line's fields after the line's own previous hash: the chain hash it must carry
         /// when that previous hash is the one before it.
         var expectedChainHash: SHA256Hash?
@@ -140,12 +139,9 @@ public struct ExportVerifier: Sendable {
             guard line.kind == "event" || line.kind == "elided" else { return }
             if line.kind == "event", let span = line.payload {
                 computedPayloadHash = SHA256.hash(data: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[span])))
-                    .withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
+                    .withUnsafeBytes { SHA256Hash(digest: $0) }
             }
-            if let event = line.recordedEvent() {
-                self.event = event
-                expectedChainHash = EventChain.expectedChainHash(of: event, previous: event.previousChainHash)
-            }
+            expectedChainHash = line.expectedChainHash()
         }
 
         /// Prepares every line of a batch, the batch split between the cores.
@@ -301,9 +297,8 @@ public struct ExportVerifier: Sendable {
                             "position \(line.position) appears after position \(chain.nextPosition - 1): lines were swapped, moved or repeated")
             }
             guard let payloadHash = line.payloadHash, let previousHash = line.previousHash, let chainHash = line.chainHash,
-                  let id = line.id, let stream = line.stream, let type = line.type, let schemaVersion = line.schemaVersion,
-                  let streamVersion = line.streamVersion, let actorID = line.actorID, let actorName = line.actorName,
-                  let occurredAt = line.occurredAt, let recordedAt = line.recordedAt else {
+                  let type = line.type, line.id != nil, line.stream != nil, line.schemaVersion != nil, line.streamVersion != nil,
+                  line.actorID != nil, line.actorName != nil, line.occurredAt != nil, line.recordedAt != nil else {
                 return fail(number, line.position, .malformedLine, "the line lacks \(line.missingField)")
             }
             let elided = line.kind == "elided"
@@ -335,13 +330,12 @@ public struct ExportVerifier: Sendable {
                     summary.redacted += 1
                 }
             }
-            let event = prepared.event ?? RecordedEvent(
-                position: line.position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
-                schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
-                correlationId: line.correlationID, causationId: line.causationID, occurredAt: occurredAt, recordedAt: recordedAt,
-                payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
+            guard let expectedChainHash = prepared.expectedChainHash ?? line.expectedChainHash() else {
+                return fail(number, line.position, .malformedLine, "the line lacks \(line.missingField)")
+            }
             // The payload was checked above against its hash; the chain verifier checks the rest.
-            if let problem = chain.check(event, payloadRedacted: true, expectedChainHash: prepared.expectedChainHash) {
+            if let problem = chain.check(position: line.position, previousChainHash: previousHash, chainHash: chainHash,
+                                         expectedChainHash: expectedChainHash) {
                 switch problem {
                 case .linkMismatch(let expected, let stored):
                     return fail(number, line.position, .brokenLink,
@@ -472,16 +466,14 @@ struct ParsedLine {
     var chainHash: SHA256Hash?
     var redactions: [RedactionMark] = []
 
-    /// The event the line describes (its payload left out: the payload is checked against its hash apart), or
-    /// nil when a field is missing.
-    func recordedEvent() -> RecordedEvent? {
-        guard let payloadHash, let previousHash, let chainHash, let id, let stream, let type, let schemaVersion,
-              let streamVersion, let actorID, let actorName, let occurredAt, let recordedAt else { return nil }
-        return RecordedEvent(
-            position: position, id: id, stream: StreamName(trusted: stream), streamVersion: streamVersion, type: type,
-            schemaVersion: schemaVersion, payload: .emptyObject, actor: EventActor(id: actorID, name: actorName),
-            correlationId: correlationID, causationId: causationID, occurredAt: occurredAt, recordedAt: recordedAt,
-            payloadHash: payloadHash, previousChainHash: previousHash, chainHash: chainHash)
+    /// The chain hash of the line's fields after its own previous hash, or nil when a field is missing.
+    func expectedChainHash() -> SHA256Hash? {
+        guard let payloadHash, let previousHash, let id, let stream, let type, let schemaVersion, let streamVersion,
+              let actorID, let actorName, let occurredAt, let recordedAt else { return nil }
+        return EventChain.chainHash(
+            previous: previousHash, position: position, id: id, stream: stream, streamVersion: streamVersion, type: type,
+            schemaVersion: schemaVersion, actor: EventActor(id: actorID, name: actorName), correlationId: correlationID,
+            causationId: causationID, occurredAt: occurredAt, recordedAt: recordedAt, payloadHash: payloadHash)
     }
 
     var missingField: String {

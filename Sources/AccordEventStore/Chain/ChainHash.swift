@@ -26,7 +26,7 @@ public struct SHA256Hash: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The first 32 bytes of `digest` (callers pass exactly 32).
-    init(digest: UnsafeRawBufferPointer) {
+    public init(digest: UnsafeRawBufferPointer) {
         words = (0, 0, 0, 0)
         let count = min(32, digest.count)
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest[..<count])) }
@@ -222,11 +222,7 @@ public struct ChainVerifier: Sendable {
 
     /// Checks one event; on success advances past it. A redacted event's payload no longer hashes to the
     /// recorded payload hash by design (`docs/audit.md`): for it only the hash is checked against the chain.
-    ///
-    /// `expectedChainHash`: the event's chain hash computed beforehand over its fields after its own
-    /// `previousChainHash` (so that many events can be hashed on several cores); it counts only once the link
-    /// to the previous event is confirmed.
-    public mutating func check(_ event: RecordedEvent, payloadRedacted: Bool = false, expectedChainHash: SHA256Hash? = nil) -> ChainProblem? {
+    public mutating func check(_ event: RecordedEvent, payloadRedacted: Bool = false) -> ChainProblem? {
         guard event.position == nextPosition else {
             return .positionGap(expected: nextPosition, found: event.position)
         }
@@ -237,11 +233,23 @@ public struct ChainVerifier: Sendable {
         guard event.previousChainHash == previous else {
             return .linkMismatch(expected: previous, stored: event.previousChainHash)
         }
-        let expected = expectedChainHash ?? EventChain.expectedChainHash(of: event, previous: previous)
+        let expected = EventChain.expectedChainHash(of: event, previous: previous)
         guard expected == event.chainHash else {
             return .chainHashMismatch(expected: expected, stored: event.chainHash)
         }
         previous = event.chainHash
+        nextPosition += 1
+        return nil
+    }
+
+    /// The same checks for an event known only by its position and hashes, its chain hash computed beforehand
+    /// over its fields after its own `previousChainHash` (the audit verifier, which hashes on several cores).
+    public mutating func check(position: Int64, previousChainHash: SHA256Hash, chainHash: SHA256Hash,
+                               expectedChainHash: SHA256Hash) -> ChainProblem? {
+        guard position == nextPosition else { return .positionGap(expected: nextPosition, found: position) }
+        guard previousChainHash == previous else { return .linkMismatch(expected: previous, stored: previousChainHash) }
+        guard expectedChainHash == chainHash else { return .chainHashMismatch(expected: expectedChainHash, stored: chainHash) }
+        previous = chainHash
         nextPosition += 1
         return nil
     }
