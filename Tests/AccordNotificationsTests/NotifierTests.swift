@@ -92,6 +92,34 @@ struct NotifierTests {
         }
     }
 
+    @Test("a retraction and a correction are each notified with the entry they concern, the party and the reason; on request only",
+          arguments: [Backend.sqlite])
+    func amendments(_ backend: Backend) async throws {
+        try await withWorld(backend) { world in
+            let process = try await world.open("nato-consensus", title: "Use of NATO C2", parties: ["DE", "FR"])
+            let cast = try await world.vote(process, "DE", .yes)
+            let ballot = try #require(cast.recorded.first?.entry)
+            let context = CommandContext(actor: officer)
+            _ = try await world.service.commands.execute(
+                .correct(process: process, entry: ballot, reason: "Wrong date in the minutes", effectiveAt: nil, step: nil,
+                         ballot: BallotContent(party: PartyCode("DE")!, position: .yes, statement: "as corrected")), context: context)
+            _ = try await world.service.commands.execute(.retract(process: process, entry: ballot, reason: "Recorded for the wrong capital"),
+                                                         context: context)
+            try await world.system.notifier.catchUp()
+            let amendments = try await world.outbox().filter { $0.process == process.description && $0.type.hasPrefix("entry.") }
+            #expect(amendments.map(\.type) == ["entry.corrected", "entry.retracted"])
+            for notice in amendments {
+                let amendment = try #require(notice.data["amendment"] as? [String: Any])
+                #expect(amendment["concerns"] as? String == ballot.description)
+                #expect(amendment["party"] as? String == "DE")
+                #expect(notice.event["subject"] as? String == "parties/DE")
+            }
+            #expect((amendments.last?.data["amendment"] as? [String: Any])?["reason"] as? String == "Recorded for the wrong capital")
+            #expect(!NotificationFilter().matches(type: .entryRetracted, process: process))
+            #expect(try NotificationFilter.parseTypes(["entry.*"]) == [.entryCorrected, .entryRetracted])
+        }
+    }
+
     @Test("steps and ballots are produced but go only to subscribers who ask; filters accept families and '*'")
     func filters() throws {
         let process = ProcessID()

@@ -152,6 +152,13 @@ def test_a_second_browser_updates_live_without_reloading(browser):
         WebDriverWait(watcher, 15).until(lambda d: "Interest expressed" in matrix_row(d, "Spain"))
         assert watcher.execute_script("return window.__notReloaded === true;")
         assert "Updated at" in watcher.find_element(By.ID, "live-status").text
+        # A retraction is recorded too: the row goes back without a reload.
+        entry = response.json()["recorded"][0]["entry"]
+        retracted = api("POST", f"/v1/processes/{FORCE}/retractions", TOKENS["secretariat"],
+                        json={"entry": entry, "reason": "Recorded for the wrong country"})
+        assert retracted.status_code == 201, retracted.text
+        WebDriverWait(watcher, 15).until(lambda d: "no step yet" in matrix_row(d, "Spain"))
+        assert watcher.execute_script("return window.__notReloaded === true;")
     finally:
         watcher.quit()
 

@@ -76,6 +76,17 @@ public struct BallotNotice: Codable, Sendable, Hashable {
     public var reason: String?
 }
 
+/// A correction or retraction: the entry it concerns and why.
+public struct AmendmentNotice: Codable, Sendable, Hashable {
+    /// The correction's or retraction's own entry.
+    public var entry: EntryID
+    /// The entry corrected or retracted.
+    public var concerns: EntryID
+    /// The party of the entry concerned, when it is a step or a ballot.
+    public var party: PartyCode?
+    public var reason: String
+}
+
 public struct DeadlineNotice: Codable, Sendable, Hashable {
     public enum Outcome: String, Codable, Sendable, Hashable {
         /// A silence procedure's deadline passed with no standing objection.
@@ -135,6 +146,8 @@ public struct NotificationPayload: Codable, Sendable, Hashable {
     public var decision: RuleNotice?
     public var step: StepNotice?
     public var ballot: BallotNotice?
+    /// For `entry.corrected` and `entry.retracted`.
+    public var amendment: AmendmentNotice?
     public var deadline: DeadlineNotice?
     public var approval: ApprovalNotice?
     /// For deadline notifications: the rules that depend on the deadline, as they stand.

@@ -18,6 +18,10 @@ public enum NotificationType: String, CaseIterable, Codable, Sendable, Hashable,
     case ballotCast = "ballot.cast"
     /// A ballot withdrawn (only for subscribers who ask for it).
     case ballotWithdrawn = "ballot.withdrawn"
+    /// An entry corrected, with the reason (only for subscribers who ask for it).
+    case entryCorrected = "entry.corrected"
+    /// An entry retracted, with the reason (only for subscribers who ask for it).
+    case entryRetracted = "entry.retracted"
     /// A deadline is nearer than the configured lead time (24 h by default).
     case deadlineApproaching = "deadline.approaching"
     /// A deadline passed: for a silence procedure, deemed adopted or broken by an objection.
@@ -30,7 +34,7 @@ public enum NotificationType: String, CaseIterable, Codable, Sendable, Hashable,
     /// Types sent only to subscribers who name them: every ballot and step is a lot of traffic.
     public var isOnRequest: Bool {
         switch self {
-        case .stepRecorded, .ballotCast, .ballotWithdrawn: true
+        case .stepRecorded, .ballotCast, .ballotWithdrawn, .entryCorrected, .entryRetracted: true
         default: false
         }
     }

@@ -113,6 +113,18 @@ struct NotifierPass {
                                   summary: "\(process.title): \(e.party) withdrew its position")
             payload.ballot = BallotNotice(entry: envelope.id, party: e.party, position: nil, statement: nil, source: nil, reason: e.reason)
             emit(payload, identity: "ballot|\(envelope.id)", subject: "parties/\(e.party)")
+        case .entryCorrected(let e):
+            let party = process.steps[e.entry]?.current.content.party ?? process.ballots[e.entry]?.current.content.party
+            var payload = payload(.entryCorrected, process: process, effectiveAt: envelope.occurredAt,
+                                  summary: "\(process.title): entry \(e.entry.description.prefix(8)) corrected (\(e.reason))")
+            payload.amendment = AmendmentNotice(entry: envelope.id, concerns: e.entry, party: party, reason: e.reason)
+            emit(payload, identity: "amend|\(envelope.id)", subject: party.map { "parties/\($0)" })
+        case .entryRetracted(let e):
+            let party = process.steps[e.entry]?.current.content.party ?? process.ballots[e.entry]?.current.content.party
+            var payload = payload(.entryRetracted, process: process, effectiveAt: envelope.occurredAt,
+                                  summary: "\(process.title): entry \(e.entry.description.prefix(8)) retracted (\(e.reason))")
+            payload.amendment = AmendmentNotice(entry: envelope.id, concerns: e.entry, party: party, reason: e.reason)
+            emit(payload, identity: "amend|\(envelope.id)", subject: party.map { "parties/\($0)" })
         case .processClosed:
             var payload = payload(.processClosed, process: process, effectiveAt: envelope.occurredAt,
                                   summary: "closed: \(process.title)" + (decision.map { "; \($0.label): \($0.status.label)" } ?? ""))

@@ -76,7 +76,7 @@
     source.onmessage = onEvent;
     // The stream names each event by its notification type (docs/notifications.md).
     ["rule.satisfied", "rule.lost", "rule.failed", "process.opened", "process.closed", "step.recorded",
-     "ballot.cast", "ballot.withdrawn", "deadline.approaching", "deadline.passed", "approval.expiring",
+     "ballot.cast", "ballot.withdrawn", "entry.corrected", "entry.retracted", "deadline.approaching", "deadline.passed", "approval.expiring",
      "approval.expired"].forEach(function (name) {
       source.addEventListener(name, onEvent);
     });
