@@ -114,17 +114,9 @@ struct NotifierPass {
             payload.ballot = BallotNotice(entry: envelope.id, party: e.party, position: nil, statement: nil, source: nil, reason: e.reason)
             emit(payload, identity: "ballot|\(envelope.id)", subject: "parties/\(e.party)")
         case .entryCorrected(let e):
-            let party = process.steps[e.entry]?.current.content.party ?? process.ballots[e.entry]?.current.content.party
-            var payload = payload(.entryCorrected, process: process, effectiveAt: envelope.occurredAt,
-                                  summary: "\(process.title): entry \(e.entry.description.prefix(8)) corrected (\(e.reason))")
-            payload.amendment = AmendmentNotice(entry: envelope.id, concerns: e.entry, party: party, reason: e.reason)
-            emit(payload, identity: "amend|\(envelope.id)", subject: party.map { "parties/\($0)" })
+            amendment(.entryCorrected, envelope, process: process, concerns: e.entry, reason: e.reason, done: "corrected")
         case .entryRetracted(let e):
-            let party = process.steps[e.entry]?.current.content.party ?? process.ballots[e.entry]?.current.content.party
-            var payload = payload(.entryRetracted, process: process, effectiveAt: envelope.occurredAt,
-                                  summary: "\(process.title): entry \(e.entry.description.prefix(8)) retracted (\(e.reason))")
-            payload.amendment = AmendmentNotice(entry: envelope.id, concerns: e.entry, party: party, reason: e.reason)
-            emit(payload, identity: "amend|\(envelope.id)", subject: party.map { "parties/\($0)" })
+            amendment(.entryRetracted, envelope, process: process, concerns: e.entry, reason: e.reason, done: "retracted")
         case .processClosed:
             var payload = payload(.processClosed, process: process, effectiveAt: envelope.occurredAt,
                                   summary: "closed: \(process.title)" + (decision.map { "; \($0.label): \($0.status.label)" } ?? ""))
@@ -136,6 +128,16 @@ struct NotifierPass {
         // Deadlines and approvals before the rule changes they bring.
         for other in affected { reschedule(other) }
         emitRuleChanges()
+    }
+
+    /// A correction or retraction, named after the entry it concerns.
+    private mutating func amendment(_ type: NotificationType, _ envelope: DomainEnvelope, process: ProcessState, concerns entry: EntryID,
+                                    reason: String, done: String) {
+        let party = process.steps[entry]?.current.content.party ?? process.ballots[entry]?.current.content.party
+        var payload = payload(type, process: process, effectiveAt: envelope.occurredAt,
+                              summary: "\(process.title): entry \(entry.description.prefix(8)) \(done) (\(reason))")
+        payload.amendment = AmendmentNotice(entry: envelope.id, concerns: entry, party: party, reason: reason)
+        emit(payload, identity: "amend|\(envelope.id)", subject: party.map { "parties/\($0)" })
     }
 
     private mutating func referenceEvent(_ envelope: DomainEnvelope) {
