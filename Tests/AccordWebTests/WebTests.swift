@@ -64,6 +64,19 @@ struct WebTests {
         }
     }
 
+    @Test("the process list shows each process's decision and its other rules, or says the decision is the only one")
+    func processList() async throws {
+        try await withWeb { web in
+            let page = try await web.get("/")
+            #expect(page.text.contains("21,500 of 25,000 troops pledged"))
+            let natoRow = page.text.firstMatch(of: /NAC decision: NATO command and control and ISR for the reassurance force<\/a>.*?<\/tr>/.dotMatchesNewlines())?.output ?? ""
+            #expect(natoRow.contains("The decision is its only rule."))
+            let forceRow = page.text.firstMatch(of: /Reassurance Force for Ukraine — force generation<\/a>.*?<\/tr>/.dotMatchesNewlines())?.output ?? ""
+            #expect(!forceRow.isEmpty)
+            #expect(!forceRow.contains("The decision is its only rule."))
+        }
+    }
+
     @Test("a form without the CSRF token, or with another session's, is refused and records nothing")
     func csrf() async throws {
         try await withWeb { web in
