@@ -84,7 +84,7 @@ public struct WebApp: Sendable {
                 return html(render("signin", page), status: .unauthorized)
             }
             var response = redirect(next)
-            response.headers[.setCookie] = Self.cookie(cookie, request: request, maxAge: Int(SessionStore.lifetimeSeconds))
+            response.headers[.setCookie] = Self.cookie(cookie, secure: context.isSecure, maxAge: Int(SessionStore.lifetimeSeconds))
             return response
         }
         web.post("signout") { request, context in
@@ -94,7 +94,7 @@ public struct WebApp: Sendable {
                 try await sessions.close(cookie: cookie)
             }
             var response = redirect("/")
-            response.headers[.setCookie] = Self.cookie("", request: request, maxAge: 0)
+            response.headers[.setCookie] = Self.cookie("", secure: context.isSecure, maxAge: 0)
             return response
         }
 
@@ -337,11 +337,11 @@ public struct WebApp: Sendable {
          HTTPField.Name("Referrer-Policy")!: "same-origin", .cacheControl: "no-store"]
     }
 
-    /// HttpOnly, SameSite=Lax (the sign-in redirect must carry it), Secure when the request came over HTTPS
-    /// (directly or through the reverse proxy's X-Forwarded-Proto).
-    static func cookie(_ value: String, request: Request, maxAge: Int) -> String {
-        let secure = request.uri.scheme == .https || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
-        return "\(SessionStore.cookieName)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(maxAge)" + (secure ? "; Secure" : "")
+    /// HttpOnly, SameSite=Lax (the sign-in redirect must carry it), Secure when the request came over HTTPS —
+    /// as the server sees it: behind a reverse proxy, only with `--trust-forwarded-headers`
+    /// (`ForwardedHeadersMiddleware` sets `isSecure` from X-Forwarded-Proto).
+    static func cookie(_ value: String, secure: Bool, maxAge: Int) -> String {
+        "\(SessionStore.cookieName)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(maxAge)" + (secure ? "; Secure" : "")
     }
 
     /// Only local paths: never redirect to another site after sign-in.

@@ -116,7 +116,11 @@ struct AuditAndNotificationContractTests {
             #expect(try await api.get("/v1/notifications?types=rule.*&process=\(Demo.forceGeneration)").status == .ok)
             #expect(try await api.get("/v1/notifications?types=nonsense").problem == "invalid-parameter")
             #expect(try await api.get("/v1/stream?types=nonsense").problem == "invalid-parameter")
-            #expect(try await api.get("/v1/stream?lastEventId=yesterday").problem == "invalid-parameter")
+            let badQuery = try await api.get("/v1/stream?lastEventId=yesterday")
+            #expect(badQuery.problem == "invalid-parameter")
+            #expect(badQuery.json["parameter"]?.string == "lastEventId")
+            let badHeader = try await api.get("/v1/stream", headers: ["Last-Event-ID": "yesterday"])
+            #expect(badHeader.json["parameter"]?.string == "Last-Event-ID")
 
             let body = #"{"url":"http://127.0.0.1:9/hook","description":"Contract test","types":["rule.*","deadline.passed"],"processes":["\#(Demo.forceGeneration)"]}"#
             #expect(try await api.post("/v1/webhooks", body, as: .anonymous).status == .unauthorized)

@@ -40,12 +40,21 @@ struct WebTests {
         }
     }
 
-    @Test("behind HTTPS (X-Forwarded-Proto) the session cookie is Secure")
+    @Test("behind a trusted HTTPS proxy (X-Forwarded-Proto) the session cookie is Secure")
     func secureCookie() async throws {
-        try await withWeb { web in
+        try await withWeb(trustForwardedHeaders: true) { web in
             let answer = try await web.form("/signin", ["token": web.tokens[.secretariat] ?? ""], headers: ["X-Forwarded-Proto": "https"])
             #expect(answer.status == .seeOther)
             #expect(answer.headers[.setCookie]?.contains("; Secure") == true)
+        }
+    }
+
+    @Test("X-Forwarded-Proto is ignored unless the server trusts its proxy")
+    func untrustedForwardedProto() async throws {
+        try await withWeb { web in
+            let answer = try await web.form("/signin", ["token": web.tokens[.secretariat] ?? ""], headers: ["X-Forwarded-Proto": "https"])
+            #expect(answer.status == .seeOther)
+            #expect(answer.headers[.setCookie]?.contains("Secure") == false)
         }
     }
 
@@ -305,7 +314,7 @@ struct WebClient: Sendable {
     }
 }
 
-func withWeb(readsRequireSignIn: Bool = false, _ body: @escaping @Sendable (WebClient) async throws -> Void) async throws {
+func withWeb(readsRequireSignIn: Bool = false, trustForwardedHeaders: Bool = false, _ body: @escaping @Sendable (WebClient) async throws -> Void) async throws {
     try await withTestStore(.sqlite) { store, _ in
         let service = AccordService(store: store, clock: SystemWallClock())
         let outcome: Result<Void, any Error>
@@ -321,6 +330,7 @@ func withWeb(readsRequireSignIn: Bool = false, _ body: @escaping @Sendable (WebC
             }
             var configuration = ServerConfiguration()
             configuration.readsRequireToken = readsRequireSignIn
+            configuration.trustForwardedHeaders = trustForwardedHeaders
             let web = try WebApp(service: service, readsRequireSignIn: readsRequireSignIn)
             let router = AccordServer.makeRouter(service: service, configuration: configuration, extraRoutes: [web.routes], extraMiddleware: [web.middleware])
             let issued = tokens

@@ -127,7 +127,7 @@ public struct ExportVerifier: Sendable {
         var expectedChainHash: SHA256Hash?
 
         init(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard !bytes.isEmpty, bytes.first == UInt8(ascii: "{") else { return }
+            guard !bytes.isEmpty else { return }
             let line: ParsedLine
             do {
                 line = try ParsedLine(bytes)
@@ -223,15 +223,8 @@ public struct ExportVerifier: Sendable {
             if summary.checkpoint != nil {
                 return fail(number, nil, .checkpointMismatch, "a line follows the closing checkpoint: it is not covered by the signature")
             }
-            let parsed: ParsedLine
-            if let line = prepared.parsed {
-                parsed = line
-            } else {
-                do {
-                    parsed = try ParsedLine(bytes)
-                } catch {
-                    return fail(number, nil, .malformedLine, "\(prepared.scanError ?? error)")
-                }
+            guard let parsed = prepared.parsed else {
+                return fail(number, nil, .malformedLine, prepared.scanError.map { "\($0)" } ?? "the line cannot be read")
             }
             switch parsed.kind {
             case "event", "elided":
@@ -305,12 +298,14 @@ public struct ExportVerifier: Sendable {
             if !elided {
                 guard let span = line.payload else { return fail(number, line.position, .malformedLine, "an event line without a payload") }
                 let payload = UnsafeBufferPointer(rebasing: bytes[span])
-                let computed = prepared.computedPayloadHash
-                    ?? SHA256.hash(data: UnsafeRawBufferPointer(payload)).withUnsafeBytes { SHA256Hash(bytes: Array($0)) }
+                // Hashed with the batch, for every event line with a payload.
+                guard let computed = prepared.computedPayloadHash else {
+                    return fail(number, line.position, .malformedLine, "an event line without a payload")
+                }
                 if line.redactions.isEmpty {
                     if computed != payloadHash {
                         return fail(number, line.position, .changedPayload,
-                                    "the payload hashes to \(computed?.hex ?? "?"), the line's payload hash (committed to by the chain) is \(payloadHash.hex)")
+                                    "the payload hashes to \(computed.hex), the line's payload hash (committed to by the chain) is \(payloadHash.hex)")
                     }
                 } else {
                     let newest = line.redactions.map(\.position).max()
@@ -330,7 +325,7 @@ public struct ExportVerifier: Sendable {
                     summary.redacted += 1
                 }
             }
-            guard let expectedChainHash = prepared.expectedChainHash ?? line.expectedChainHash() else {
+            guard let expectedChainHash = prepared.expectedChainHash else {
                 return fail(number, line.position, .malformedLine, "the line lacks \(line.missingField)")
             }
             // The payload was checked above against its hash; the chain verifier checks the rest.
