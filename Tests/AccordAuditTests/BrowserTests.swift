@@ -15,17 +15,26 @@ struct BrowserTests {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs Chromium with a profile folder of its own (a fresh machine has none, and two runs must not share one);
+    /// what it printed on standard error comes back for the failure message.
+    func run(_ arguments: [String], profile: URL) throws -> (status: Int32, output: String, errors: String) {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try #require(Self.chromium))
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        // --disable-dev-shm-usage: containers often give /dev/shm 64 MiB, too little for a 1200×2400 screenshot.
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
+                             "--user-data-dir=\(profile.path)"] + arguments
+        let output = Pipe()
+        let errorsFile = profile.deletingLastPathComponent().appendingPathComponent("chromium-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
+        let errors = try FileHandle(forWritingTo: errorsFile)
+        defer { try? errors.close() }
+        process.standardOutput = output
+        process.standardError = errors
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let stderr = String(decoding: (try? Data(contentsOf: errorsFile)) ?? Data(), as: UTF8.self)
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(stderr.suffix(4000)))
     }
 
     @Test("headless Chromium renders the demo report: its layout holds the charts, matrix and timeline")
@@ -48,16 +57,17 @@ struct BrowserTests {
             try Data(html.utf8).write(to: page)
 
             // The DOM after Chromium parsed and laid out the page.
-            let dom = try run(["--dump-dom", page.absoluteString])
-            #expect(dom.status == 0)
-            #expect(dom.output.contains("<svg class=\"chart\""))
+            let profile = folder.appendingPathComponent("profile")
+            let dom = try run(["--dump-dom", page.absoluteString], profile: profile)
+            #expect(dom.status == 0, "chromium --dump-dom exited with \(dom.status): \(dom.errors)")
+            #expect(dom.output.contains("<svg class=\"chart\""), "no chart in the DOM (\(dom.output.count) bytes); chromium said: \(dom.errors)")
             #expect(dom.output.contains("Parties and stages"))
             #expect(dom.output.contains("21,500 of 25,000 troops pledged"))
 
             let screenshot = ProcessInfo.processInfo.environment["ACCORD_REPORT_SCREENSHOT"].map { URL(fileURLWithPath: $0) }
                 ?? folder.appendingPathComponent("report.png")
-            let shot = try run(["--window-size=1200,2400", "--screenshot=\(screenshot.path)", page.absoluteString])
-            #expect(shot.status == 0)
+            let shot = try run(["--window-size=1200,2400", "--screenshot=\(screenshot.path)", page.absoluteString], profile: profile)
+            #expect(shot.status == 0, "chromium --screenshot exited with \(shot.status): \(shot.errors)")
             let png = try Data(contentsOf: screenshot)
             #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
             // IHDR: width and height, big-endian, at bytes 16...23.
