@@ -81,3 +81,63 @@ struct PropertyTests {
         }
     }
 }
+
+@Suite("A process kept up to date event by event")
+struct IncrementalProcessStateTests {
+    /// Steps, back-dated ones among them, then corrections and retractions of some of them.
+    static let historyGen = Gen<Int>.int(in: 0...59).array(of: 1...50)
+
+    @Test("answers every date exactly as a fold of its whole stream: steps out of effective order, corrections, retractions; the next instant of change is the first candidate")
+    func incrementalEqualsFold() async throws {
+        var base = World()
+        try base.loadParties()
+        try base.loadBodies(["nato"])
+        let id = try base.open("alliance-accession-ratification", at: "2022-07-05")
+        let allies = base.registry.bodies[BodyID("nato")!]!.members(at: World.instant("2022-07-05"))
+        let ladder = ["signed", "parliament-approved", "parliament-rejected", "instrument-deposited"]
+        await propertyCheck(count: 60, input: Self.historyGen) { picks in
+            var world = base
+            var recorded: [EntryID] = []
+            for (day, pick) in picks.enumerated() {
+                let party = allies[pick % allies.count].rawValue
+                let date = CivilDate(iso8601: "2022-08-01")!.adding(days: Int64((pick * 37 + day * 11) % 400)).iso8601
+                switch pick % 10 {
+                case 8 where !recorded.isEmpty:
+                    let entry = recorded[pick % recorded.count]
+                    _ = try? world.run(.correct(process: id, entry: entry, reason: "date from the depositary", effectiveAt: World.instant(date),
+                                                step: nil, ballot: nil))
+                case 9 where !recorded.isEmpty:
+                    _ = try? world.run(.retract(process: id, entry: recorded[pick % recorded.count], reason: "recorded by mistake"))
+                default:
+                    if let entry = try? world.step(id, party, ladder[(pick / 7 + day) % ladder.count], at: date) { recorded.append(entry) }
+                }
+            }
+            let stream = world.envelopes.filter { $0.event.aggregate == .process(id) }
+            guard case .processOpened(let opened) = stream[0].event else { Issue.record("no opening"); return }
+            var live = ProcessState(opening: stream[0], opened)
+            for envelope in stream.dropFirst() { live.apply(envelope) }
+            guard let folded = ProcessState.fold(stream) else { Issue.record("no fold"); return }
+            #expect(live == folded)
+
+            // The reference: the active steps sorted by effective date, then log position, folded from scratch.
+            let active = live.steps.values.filter(\.isActive).sorted { ($0.effectiveAt, $0.position) < ($1.effectiveAt, $1.position) }
+            #expect(live.orderedSteps.map(\.id) == active.map(\.id))
+            #expect(live.standingsAfterAllSteps == ProcessSnapshot.standings(folding: active, template: live.definition))
+            for asOf in ["2022-07-01", "2022-09-01", "2023-01-15", "2023-06-01", "2024-01-01"].map(World.instant) {
+                let registry = world.registry
+                #expect(ProcessEvaluator.firstCandidate(after: asOf, live, registry: registry, dependencies: [:])
+                    == ProcessEvaluator.candidateInstants(live, registry: registry, dependencies: [:]).filter { $0 > asOf }.min())
+                let snapshot = ProcessSnapshot(process: live, registry: registry, asOf: asOf)
+                let effective = active.filter { $0.effectiveAt <= asOf }
+                #expect(snapshot.standings == ProcessSnapshot.standings(folding: effective, template: live.definition))
+                for party in allies {
+                    let own = effective.filter { $0.current.content.party == party }
+                    #expect(snapshot.standing(of: party).current?.id == own.last?.id)
+                    for stage in ladder.map(World.stage) {
+                        #expect(snapshot.standing(of: party).lastStep(at: stage)?.id == own.last { $0.current.content.stage == stage }?.id)
+                    }
+                }
+            }
+        }
+    }
+}

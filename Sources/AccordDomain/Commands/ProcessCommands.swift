@@ -244,10 +244,7 @@ public enum ProcessCommand: Hashable, Sendable {
     /// The process with one entry taken out, to check a correction as if the entry had never been recorded.
     static func without(_ entry: EntryID?, _ state: ProcessState) -> ProcessState {
         guard let entry else { return state }
-        var copy = state
-        copy.steps[entry] = nil
-        copy.ballots[entry] = nil
-        return copy
+        return state.without(entry)
     }
 
     static func validate(_ step: StepContent, in original: ProcessState, registry: Registry, at: Instant, ignoring: EntryID?) throws(DomainError) -> StepContent {

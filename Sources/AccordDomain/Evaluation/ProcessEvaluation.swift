@@ -39,12 +39,15 @@ public enum ProcessEvaluator {
         _ process: ProcessState, registry: Registry, asOf: Instant, dependencies: [ProcessID: DependencyTimeline] = [:]
     ) -> ProcessEvaluation {
         let causes = CauseIndex(process: process, registry: registry)
-        var pending = Set(candidateInstants(process, registry: registry, dependencies: dependencies).filter { $0 <= asOf })
-        var visited = Set<Instant>()
+        // The instants to visit, in order; a rule may add later ones as it goes.
+        var seen = Set(candidateInstants(process, registry: registry, dependencies: dependencies).filter { $0 <= asOf })
+        var instants = seen.sorted()
+        var next = 0
         var previous: [RuleID: RuleResult] = [:]
         var transitions: [RuleTransition] = []
-        while let t = pending.subtracting(visited).min() {
-            visited.insert(t)
+        while next < instants.count {
+            let t = instants[next]
+            next += 1
             let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: t), dependencies: dependencies).evaluateAll()
             for result in results {
                 if previous[result.rule]?.status != result.status {
@@ -53,7 +56,10 @@ public enum ProcessEvaluator {
                 }
                 previous[result.rule] = result
                 // Dates a rule foresees (an entry into force, a deadline) are instants at which it may change.
-                if let expected = result.expectedAt, expected > t, expected <= asOf { pending.insert(expected) }
+                if let expected = result.expectedAt, expected > t, expected <= asOf, seen.insert(expected).inserted {
+                    let at = instants[next...].firstIndex { $0 > expected } ?? instants.endIndex
+                    instants.insert(expected, at: at)
+                }
             }
         }
         var results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: asOf), dependencies: dependencies).evaluateAll()
@@ -73,22 +79,42 @@ public enum ProcessEvaluator {
     /// computed at `asOf` hold until then.
     public static func nextChange(after asOf: Instant, of evaluation: ProcessEvaluation, process: ProcessState, registry: Registry,
                                   dependencies: [ProcessID: DependencyTimeline] = [:]) -> Instant {
-        var next = Instant.distantFuture
-        for t in candidateInstants(process, registry: registry, dependencies: dependencies) where t > asOf && t < next { next = t }
+        var next = firstCandidate(after: asOf, process, registry: registry, dependencies: dependencies) ?? .distantFuture
         for r in evaluation.results { if let t = r.expectedAt, t > asOf, t < next { next = t } }
+        return next
+    }
+
+    /// The first of `candidateInstants` after `asOf`, found without listing every entry's: steps and ballots
+    /// are kept in effective order, so only the first one after `asOf` can count. (The notifier asks this at
+    /// every event.)
+    public static func firstCandidate(after asOf: Instant, _ process: ProcessState, registry: Registry,
+                                      dependencies: [ProcessID: DependencyTimeline]) -> Instant? {
+        var next: Instant?
+        func consider(_ t: Instant) {
+            if t > asOf, next.map({ t < $0 }) ?? true { next = t }
+        }
+        consider(process.openedAt)
+        if let step = process.orderedSteps.firstEffective(after: asOf) { consider(step.effectiveAt) }
+        process.mandateLapses.forEach(consider)
+        if let ballot = process.orderedBallots.firstEffective(after: asOf) { consider(ballot.effectiveAt) }
+        for instant in deadlineAndClosureInstants(process) { consider(instant) }
+        for instant in outsideInstants(process, registry: registry, dependencies: dependencies) { consider(instant) }
         return next
     }
 
     /// Every effective instant at which a rule's status could change.
     public static func candidateInstants(_ process: ProcessState, registry: Registry, dependencies: [ProcessID: DependencyTimeline]) -> [Instant] {
         var instants: [Instant] = [process.openedAt]
-        for step in process.steps.values where step.isActive {
-            instants.append(step.effectiveAt)
-            if let end = step.current.content.details?.parliamentary?.mandate?.endDate {
-                instants.append(Instant(startOf: end.adding(days: 1)))
-            }
-        }
-        instants += process.ballots.values.filter(\.isActive).map(\.effectiveAt)
+        instants += process.orderedSteps.map(\.effectiveAt)
+        instants += process.mandateLapses
+        instants += process.orderedBallots.map(\.effectiveAt)
+        instants += deadlineAndClosureInstants(process)
+        instants += outsideInstants(process, registry: registry, dependencies: dependencies)
+        return instants
+    }
+
+    static func deadlineAndClosureInstants(_ process: ProcessState) -> [Instant] {
+        var instants: [Instant] = []
         for history in process.deadlines.values {
             for change in history.changes where !change.retracted {
                 instants.append(change.effectiveAt)
@@ -96,6 +122,12 @@ public enum ProcessEvaluator {
             }
         }
         instants += process.closures.filter(\.isActive).map(\.effectiveAt)
+        return instants
+    }
+
+    /// Instants at which something outside the process changes: the electorate's body, weights, dependencies.
+    static func outsideInstants(_ process: ProcessState, registry: Registry, dependencies: [ProcessID: DependencyTimeline]) -> [Instant] {
+        var instants: [Instant] = []
         var weightSources: [WeightSource] = []
         for rule in process.definition.rules {
             switch rule.condition {

@@ -7,8 +7,10 @@ public struct HeldStage: Hashable, Sendable {
 /// One party's standing in a process on one date.
 public struct PartyStanding: Hashable, Sendable {
     public var party: PartyCode
-    /// Its steps effective on or before the date, in effective order.
-    public var steps: [StepEntry] = []
+    /// Its latest step effective on or before the date.
+    public var current: StepEntry?
+    /// Its latest step at each stage, effective on or before the date.
+    public var latestAtStage: [StageID: StepEntry] = [:]
     public var held: [StageID: HeldStage] = [:]
     /// Parliamentary approvals whose mandate ended, with the last day they covered.
     public var expired: [StageID: CivilDate] = [:]
@@ -24,10 +26,12 @@ public struct PartyStanding: Hashable, Sendable {
 
     public init(party: PartyCode) { self.party = party }
 
-    public var current: StepEntry? { steps.last }
     public var currentStage: StageID? { current?.current.content.stage }
 
     public func holds(_ stage: StageID) -> Bool { held[stage] != nil }
+
+    /// The party's latest step at `stage` effective on or before the date.
+    public func lastStep(at stage: StageID) -> StepEntry? { latestAtStage[stage] }
 }
 
 /// A process as it stood on one date (`asOf`), given what was known: the basis every rule is evaluated on.
@@ -52,20 +56,19 @@ public struct ProcessSnapshot: Sendable {
         self.electorate = process.electorate(asOf: closedAt.map { min($0, asOf) } ?? asOf, registry: registry)
         let template = process.definition
 
-        var standings: [PartyCode: PartyStanding] = [:]
-        // Standings are changed in place: a copy taken out of the dictionary would copy each party's step
-        // list at every append.
-        for entry in process.orderedSteps where entry.effectiveAt <= asOf {
-            let party = entry.current.content.party
-            standings[party, default: PartyStanding(party: party)].steps.append(entry)
-            Self.apply(entry, to: &standings[party, default: PartyStanding(party: party)], template: template)
+        var standings: [PartyCode: PartyStanding]
+        if let last = process.orderedSteps.last, last.effectiveAt > asOf {
+            // A date before some step: fold the steps effective by then (a prefix of the effective order).
+            standings = Self.standings(folding: process.orderedSteps.prefix { $0.effectiveAt <= asOf }, template: template)
+        } else {
+            standings = process.standingsAfterAllSteps
         }
         // A parliamentary approval lapses after the last day its mandate covers.
         var lapsed: [(party: PartyCode, stage: StageID, end: CivilDate)] = []
         for (party, standing) in standings {
             for stage in standing.held.keys {
                 guard template.stage(stage)?.kind == .parliamentary,
-                      let step = standing.steps.last(where: { $0.current.content.stage == stage }),
+                      let step = standing.lastStep(at: stage),
                       let end = step.current.content.details?.parliamentary?.mandate?.endDate,
                       asOf >= Instant(startOf: end.adding(days: 1))
                 else { continue }
@@ -98,10 +101,22 @@ public struct ProcessSnapshot: Sendable {
         self.deadlines = deadlines
     }
 
+    /// Every party's standing after `steps`, given in effective order (before approvals lapse).
+    public static func standings(folding steps: some Sequence<StepEntry>, template: ProcessTemplate) -> [PartyCode: PartyStanding] {
+        var standings: [PartyCode: PartyStanding] = [:]
+        for entry in steps {
+            let party = entry.current.content.party
+            apply(entry, to: &standings[party, default: PartyStanding(party: party)], template: template)
+        }
+        return standings
+    }
+
     /// Folds one step into a party's standing: progress adds the stage and what it implies; a negative outcome
     /// takes away what it negates.
     static func apply(_ entry: StepEntry, to standing: inout PartyStanding, template: ProcessTemplate) {
         let content = entry.current.content
+        standing.current = entry
+        standing.latestAtStage[content.stage] = entry
         guard let stage = template.stage(content.stage) else { return }
         let since = HeldStage(since: entry.effectiveAt, entry: entry.id)
         switch stage.outcome {

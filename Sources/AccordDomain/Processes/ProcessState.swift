@@ -101,8 +101,8 @@ public struct ProcessState: Hashable, Sendable {
     public var frozenMembers: [PartyCode]?
     public var openedAt: Instant
     public var opened: RecordMeta
-    public var steps: [EntryID: StepEntry] = [:]
-    public var ballots: [EntryID: BallotEntry] = [:]
+    public private(set) var steps: [EntryID: StepEntry] = [:]
+    public private(set) var ballots: [EntryID: BallotEntry] = [:]
     public var deadlines: [DeadlineID: DeadlineHistory] = [:]
     public var closures: [Entry<ProcessClosed>] = []
     /// Retractions and corrections, by the entry they concern, for the timeline.
@@ -110,6 +110,23 @@ public struct ProcessState: Hashable, Sendable {
     /// Number of events folded (the stream version is this minus one).
     public private(set) var eventCount: Int64 = 1
     public private(set) var lastPosition: Int64
+
+    // Derived from `steps` and `ballots`, kept up to date as events are applied, because every command and
+    // every evaluation needs them: sorting and folding every entry each time made a recorded step cost
+    // O(entries) several times over (docs/performance.md).
+
+    /// Active steps in effective order, ties by log position.
+    public private(set) var orderedSteps: [StepEntry] = []
+    /// Active ballot changes in effective order, ties by log position.
+    public private(set) var orderedBallots: [BallotEntry] = []
+    /// Each party's standing with every active step applied: a snapshot of any date on or after the last
+    /// step's effective date starts from it instead of folding the steps again.
+    public private(set) var standingsAfterAllSteps: [PartyCode: PartyStanding] = [:]
+    /// When each active step's parliamentary mandate lapses (the day after its last day), in no order.
+    public private(set) var mandateLapses: [Instant] = []
+    /// Set when an entry arrives out of effective order, or is corrected or retracted: the derived values are
+    /// then rebuilt from the entries (once per `apply`, once per `fold`).
+    private var derivedNeedRebuild = false
 
     public init(opening envelope: DomainEnvelope, _ e: ProcessOpened) {
         id = e.process
@@ -133,25 +150,87 @@ public struct ProcessState: Hashable, Sendable {
                 guard case .processOpened(let opened) = envelope.event else { continue }
                 state = ProcessState(opening: envelope, opened)
             } else {
-                state?.apply(envelope)
+                state?.record(envelope)
             }
         }
+        state?.rebuildDerivedIfNeeded()
         return state
     }
 
     /// Applies one event of this process's stream.
     public mutating func apply(_ envelope: DomainEnvelope) {
+        record(envelope)
+        rebuildDerivedIfNeeded()
+    }
+
+    /// The process with one entry taken out, as if it had never been recorded (to check a correction).
+    public func without(_ entry: EntryID) -> ProcessState {
+        var copy = self
+        copy.steps[entry] = nil
+        copy.ballots[entry] = nil
+        copy.derivedNeedRebuild = true
+        copy.rebuildDerivedIfNeeded()
+        return copy
+    }
+
+    private mutating func rebuildDerivedIfNeeded() {
+        guard derivedNeedRebuild else { return }
+        orderedSteps = Self.inEffectiveOrder(steps.values)
+        orderedBallots = Self.inEffectiveOrder(ballots.values)
+        standingsAfterAllSteps = ProcessSnapshot.standings(folding: orderedSteps, template: definition)
+        mandateLapses = orderedSteps.compactMap(Self.mandateLapse)
+        derivedNeedRebuild = false
+    }
+
+    private mutating func applyToStandings(_ entry: StepEntry) {
+        let party = entry.current.content.party
+        ProcessSnapshot.apply(entry, to: &standingsAfterAllSteps[party, default: PartyStanding(party: party)], template: definition)
+    }
+
+    /// A new step: applied to the standings when it comes in effective order (the usual case), else rebuilt.
+    private mutating func stepAdded(_ entry: StepEntry) {
+        guard !derivedNeedRebuild else { return }
+        if let last = orderedSteps.last, (last.effectiveAt, last.position) > (entry.effectiveAt, entry.position) {
+            derivedNeedRebuild = true
+            return
+        }
+        orderedSteps.append(entry)
+        applyToStandings(entry)
+        if let lapse = Self.mandateLapse(of: entry) { mandateLapses.append(lapse) }
+    }
+
+    static func mandateLapse(of step: StepEntry) -> Instant? {
+        step.current.content.details?.parliamentary?.mandate?.endDate.map { Instant(startOf: $0.adding(days: 1)) }
+    }
+
+    private mutating func ballotAdded(_ entry: BallotEntry) {
+        guard !derivedNeedRebuild else { return }
+        if let last = orderedBallots.last, (last.effectiveAt, last.position) > (entry.effectiveAt, entry.position) {
+            derivedNeedRebuild = true
+            return
+        }
+        orderedBallots.append(entry)
+    }
+
+    /// Folds one event into the entries; the derived values follow in `rebuildDerivedIfNeeded`.
+    private mutating func record(_ envelope: DomainEnvelope) {
         let meta = RecordMeta(envelope)
         eventCount += 1
         lastPosition = max(lastPosition, envelope.position)
         switch envelope.event {
         case .stepRecorded(let e):
-            steps[envelope.id] = StepEntry(id: envelope.id, original: Revision(content: e.step, effectiveAt: envelope.occurredAt, recorded: meta))
+            let entry = StepEntry(id: envelope.id, original: Revision(content: e.step, effectiveAt: envelope.occurredAt, recorded: meta))
+            steps[envelope.id] = entry
+            stepAdded(entry)
         case .ballotCast(let e):
-            ballots[envelope.id] = BallotEntry(id: envelope.id, original: Revision(content: .cast(e.ballot), effectiveAt: envelope.occurredAt, recorded: meta))
+            let entry = BallotEntry(id: envelope.id, original: Revision(content: .cast(e.ballot), effectiveAt: envelope.occurredAt, recorded: meta))
+            ballots[envelope.id] = entry
+            ballotAdded(entry)
         case .ballotWithdrawn(let e):
-            ballots[envelope.id] = BallotEntry(
+            let entry = BallotEntry(
                 id: envelope.id, original: Revision(content: .withdrawn(party: e.party, reason: e.reason), effectiveAt: envelope.occurredAt, recorded: meta))
+            ballots[envelope.id] = entry
+            ballotAdded(entry)
         case .deadlineSet(let e):
             deadlines[e.deadline, default: DeadlineHistory(id: e.deadline)].changes.append(
                 .init(entry: envelope.id, value: e.value, effectiveAt: envelope.occurredAt, recorded: meta, isExtension: false, reason: e.reason, retracted: false))
@@ -165,8 +244,10 @@ public struct ProcessState: Hashable, Sendable {
             amendments[e.entry, default: []].append(meta)
             if steps[e.entry] != nil {
                 steps[e.entry]?.retraction = retraction
+                derivedNeedRebuild = true
             } else if ballots[e.entry] != nil {
                 ballots[e.entry]?.retraction = retraction
+                derivedNeedRebuild = true
             } else if let index = closures.firstIndex(where: { $0.id == e.entry }) {
                 closures[index].retraction = retraction
             } else {
@@ -180,9 +261,11 @@ public struct ProcessState: Hashable, Sendable {
             amendments[e.entry, default: []].append(meta)
             if let step = e.step, steps[e.entry] != nil {
                 steps[e.entry]?.corrections.append(Revision(content: step, effectiveAt: e.effectiveAt, recorded: meta, reason: e.reason))
+                derivedNeedRebuild = true
             } else if let ballot = e.ballot, let entry = ballots[e.entry], case .cast = entry.original.content {
                 // Only cast ballots are corrected; a withdrawal recorded by mistake is retracted.
                 ballots[e.entry]?.corrections.append(Revision(content: .cast(ballot), effectiveAt: e.effectiveAt, recorded: meta, reason: e.reason))
+                derivedNeedRebuild = true
             }
         default:
             break
@@ -202,15 +285,8 @@ public struct ProcessState: Hashable, Sendable {
         closures.filter(\.isActive).map(\.effectiveAt).min()
     }
 
-    /// Active steps in effective order, ties by log position.
-    public var orderedSteps: [StepEntry] { Self.inEffectiveOrder(steps.values) }
-
-    /// Active ballot changes in effective order.
-    public var orderedBallots: [BallotEntry] { Self.inEffectiveOrder(ballots.values) }
-
     /// Sorts by keys computed once per entry: reading an entry's effective date goes through its current
-    /// revision, and sorting the entries themselves would copy them at every move. Every command and every
-    /// evaluation orders a process's entries, so this is on the hot path.
+    /// revision, and sorting the entries themselves would copy them at every move.
     static func inEffectiveOrder<Content>(_ entries: some Collection<Entry<Content>>) -> [Entry<Content>] {
         let active = entries.filter(\.isActive)
         let keys = active.map { ($0.effectiveAt, $0.position) }
@@ -253,4 +329,16 @@ public struct ProcessState: Hashable, Sendable {
 
 public enum EntryKind: String, Hashable, Sendable, Codable {
     case step, ballot, deadline, closure
+}
+
+extension Array {
+    /// The first entry effective after `instant`, in an array kept in effective order (binary search).
+    public func firstEffective<Content>(after instant: Instant) -> Element? where Element == Entry<Content> {
+        var low = startIndex, high = endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if self[middle].effectiveAt <= instant { low = middle + 1 } else { high = middle }
+        }
+        return low < endIndex ? self[low] : nil
+    }
 }

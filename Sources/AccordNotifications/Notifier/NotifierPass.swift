@@ -33,7 +33,7 @@ struct NotifierPass {
         var actor: ActorRef?
     }
 
-    init(settings: NotifierSettings, state: NotifierState, now: Instant, logger: Logger) {
+    init(settings: NotifierSettings, state: consuming NotifierState, now: Instant, logger: Logger) {
         self.settings = settings
         self.state = state
         self.now = now
@@ -282,10 +282,7 @@ struct NotifierPass {
         let asOf = cause.recordedAt
         var cache: [ProcessID: DependencyTimeline] = [:]
         let dependencies = dependencyTimelines(of: process, asOf: asOf, visiting: [process.id], cache: &cache)
-        var next = Instant.distantFuture
-        for t in ProcessEvaluator.candidateInstants(process, registry: state.registry, dependencies: dependencies) where t > asOf && t < next {
-            next = t
-        }
+        var next = ProcessEvaluator.firstCandidate(after: asOf, process, registry: state.registry, dependencies: dependencies) ?? .distantFuture
         for result in results(of: process, asOf: asOf) {
             if let t = result.expectedAt, t > asOf, t < next { next = t }
         }
@@ -308,7 +305,7 @@ struct NotifierPass {
             guard let standing = snapshot.standings[party] else { continue }
             let stages = Set(standing.held.keys).union(standing.expired.keys).sorted()
             for stage in stages where process.definition.stage(stage)?.kind == .parliamentary {
-                guard let step = standing.steps.last(where: { $0.current.content.stage == stage }),
+                guard let step = standing.lastStep(at: stage),
                       let end = step.current.content.details?.parliamentary?.mandate?.endDate else { continue }
                 approvals.append(Approval(step: step, party: party, stage: stage, endDate: end, lapsesAt: Instant(startOf: end.adding(days: 1))))
             }

@@ -38,24 +38,35 @@ public actor NotifierRunner {
         return state?.position ?? 0
     }
 
-    /// One page: false when there was nothing to do.
+    /// One page: false when there was nothing to do. Pages are processed one at a time even when `catchUp` and
+    /// the follower both ask (an actor lets a second call in at every `await`).
     func step() async throws -> Bool {
-        let loaded: NotifierState
-        if let state {
-            loaded = state
-        } else {
-            loaded = try await NotifierState.load(store: store, log: log)
+        while stepping { await withCheckedContinuation { waitingToStep.append($0) } }
+        stepping = true
+        defer {
+            stepping = false
+            if !waitingToStep.isEmpty { waitingToStep.removeFirst().resume() }
+        }
+        return try await stepAlone()
+    }
+
+    private var stepping = false
+    private var waitingToStep: [CheckedContinuation<Void, Never>] = []
+
+    private func stepAlone() async throws -> Bool {
+        if state == nil {
+            let loaded = try await NotifierState.load(store: store, log: log)
             state = loaded
             signal.advance(to: loaded.position)
         }
-        let page = try await store.readAll(after: loaded.position, limit: pageSize)
-        guard let last = page.last else { return false }
-        // The state is consumed by the pass: if the write fails, it is reloaded from what was committed.
-        state = nil
-        var pass = NotifierPass(settings: settings, state: loaded, now: clock.now(), logger: logger)
+        guard let from = state?.position else { return false }
+        let page = try await store.readAll(after: from, limit: pageSize)
+        guard let last = page.last, let loaded = state.take() else { return false }
+        // The state is consumed by the pass (moved, not copied: a second reference would make the pass copy
+        // every process it touches); if the write fails, it is reloaded from what was committed.
+        var pass = NotifierPass(settings: settings, state: consume loaded, now: clock.now(), logger: logger)
         pass.apply(page)
         let changes = pass.changes
-        let from = loaded.position
         let committed = try await store.database.transaction { conn -> Bool in
             // Another instance (a former leader finishing its page) may have moved the checkpoint meanwhile.
             guard try ProjectionRunner.checkpoint(of: NotifierState.checkpointName, in: conn) == from else { return false }

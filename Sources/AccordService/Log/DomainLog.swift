@@ -115,9 +115,9 @@ public actor DomainLog {
         switch envelope.event.aggregate {
         case .process(let id):
             processEvents[id, default: []].append(envelope)
-            if var state = currentProcesses[id] {
-                state.apply(envelope)
-                currentProcesses[id] = state
+            if currentProcesses[id] != nil {
+                // In place: a copy taken out of the dictionary would copy the process's entries at every event.
+                currentProcesses[id]?.apply(envelope)
             } else if case .processOpened(let opened) = envelope.event {
                 currentProcesses[id] = ProcessState(opening: envelope, opened)
             }

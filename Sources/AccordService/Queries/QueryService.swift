@@ -137,8 +137,7 @@ public struct QueryService: Sendable {
             let standing = snapshot.standing(of: party)
             let cells = process.definition.stages.map { stage -> MatrixCell in
                 let held = standing.held[stage.id]
-                let step = held.flatMap { h in standing.steps.first { $0.id == h.entry } }
-                    ?? standing.steps.last { $0.current.content.stage == stage.id }
+                let step = held.flatMap { process.steps[$0.entry] } ?? standing.lastStep(at: stage.id)
                 return MatrixCell(stage: stage.id, held: held != nil, since: held?.since ?? step?.effectiveAt, entry: held?.entry ?? step?.id,
                                   source: step?.current.content.source, note: step?.current.content.note, expired: standing.expired[stage.id])
             }
