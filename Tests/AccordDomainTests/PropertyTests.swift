@@ -48,17 +48,24 @@ struct PropertyTests {
         }
     }
 
+    /// An accession protocol opened among NATO's allies of 5 July 2022.
+    static func accession() throws -> (World, ProcessID, [PartyCode]) {
+        var base = World()
+        try base.loadParties()
+        try base.loadBodies(["nato"])
+        let id = try base.open("alliance-accession-ratification", at: "2022-07-05")
+        return (base, id, base.registry.bodies[BodyID("nato")!]!.members(at: World.instant("2022-07-05")))
+    }
+
+    static let accessionLadder = ["signed", "parliament-approved", "parliament-rejected", "instrument-deposited"]
+
     /// A random history of steps in the accession ladder, some of them invalid (refused and not recorded).
     static let stepGen = Gen<Int>.int(in: 0...29).array(of: 1...60)
 
     @Test("'as of' results never depend on events recorded after the 'as known at' point")
     func knownAtIsolation() async throws {
-        var base = World()
-        try base.loadParties()
-        try base.loadBodies(["nato"])
-        let id = try base.open("alliance-accession-ratification", at: "2022-07-05")
-        let allies = base.registry.bodies[BodyID("nato")!]!.members(at: World.instant("2022-07-05"))
-        let ladder = ["signed", "parliament-approved", "parliament-rejected", "instrument-deposited"]
+        let (base, id, allies) = try Self.accession()
+        let ladder = Self.accessionLadder
         await propertyCheck(count: 40, input: Self.stepGen, Gen<Int>.int(in: 0...60)) { picks, cut in
             var world = base
             var day = 0
@@ -89,12 +96,8 @@ struct IncrementalProcessStateTests {
 
     @Test("answers every date exactly as a fold of its whole stream: steps out of effective order, corrections, retractions; the next instant of change is the first candidate")
     func incrementalEqualsFold() async throws {
-        var base = World()
-        try base.loadParties()
-        try base.loadBodies(["nato"])
-        let id = try base.open("alliance-accession-ratification", at: "2022-07-05")
-        let allies = base.registry.bodies[BodyID("nato")!]!.members(at: World.instant("2022-07-05"))
-        let ladder = ["signed", "parliament-approved", "parliament-rejected", "instrument-deposited"]
+        let (base, id, allies) = try PropertyTests.accession()
+        let ladder = PropertyTests.accessionLadder
         await propertyCheck(count: 60, input: Self.historyGen) { picks in
             var world = base
             var recorded: [EntryID] = []

@@ -189,8 +189,7 @@ public struct ProcessState: Hashable, Sendable {
 
     /// A new step: applied to the standings when it comes in effective order (the usual case), else rebuilt.
     private mutating func stepAdded(_ entry: StepEntry) {
-        guard !derivedNeedRebuild else { return }
-        if let last = orderedSteps.last, (last.effectiveAt, last.position) > (entry.effectiveAt, entry.position) {
+        guard !derivedNeedRebuild, Self.comesLast(entry, after: orderedSteps.last) else {
             derivedNeedRebuild = true
             return
         }
@@ -204,12 +203,16 @@ public struct ProcessState: Hashable, Sendable {
     }
 
     private mutating func ballotAdded(_ entry: BallotEntry) {
-        guard !derivedNeedRebuild else { return }
-        if let last = orderedBallots.last, (last.effectiveAt, last.position) > (entry.effectiveAt, entry.position) {
+        guard !derivedNeedRebuild, Self.comesLast(entry, after: orderedBallots.last) else {
             derivedNeedRebuild = true
             return
         }
         orderedBallots.append(entry)
+    }
+
+    private static func comesLast<Content>(_ entry: Entry<Content>, after last: Entry<Content>?) -> Bool {
+        guard let last else { return true }
+        return (last.effectiveAt, last.position) <= (entry.effectiveAt, entry.position)
     }
 
     /// Folds one event into the entries; the derived values follow in `rebuildDerivedIfNeeded`.
