@@ -1,5 +1,8 @@
+import AccordEventStore
 import AccordTestSupport
+import CSQLite
 import Foundation
+import Synchronization
 import Testing
 
 /// The secretariat's commands against a real `accord serve`, on both engines.
@@ -368,8 +371,19 @@ struct ClientRetryTests {
             let serverPort = try #require(URL(string: demo.server.url)?.port)
             let proxy = try FlakyProxy(upstreamPort: serverPort, failure: .closeWhileServerWorks)
             defer { proxy.close() }
-            let imported = try await Accord.run(["import", "steps", id, "-", "--server", "http://127.0.0.1:\(proxy.port)"],
-                                                environment: ["ACCORD_TOKEN": demo.token], input: csv)
+            // The first attempt must still be at work when the retry comes, however fast the server is: another
+            // program holds the database's write lock (the server's writer waits, up to its 10 s busy timeout)
+            // until the retry has reached the server.
+            guard case .sqlite(let path) = demo.database.location else { Issue.record("SQLite only"); return }
+            let lock = try SQLiteWriteLock(path: path)
+            async let importing = Accord.run(["import", "steps", id, "-", "--server", "http://127.0.0.1:\(proxy.port)"],
+                                             environment: ["ACCORD_TOKEN": demo.token], input: csv)
+            let retried = ContinuousClock.now.advanced(by: .seconds(60))
+            while proxy.connectionCount < 2, ContinuousClock.now < retried { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(300))
+            lock.release()
+            let imported = try await importing
+            #expect(proxy.connectionCount == 2)
             #expect(imported.status == 0, "\(imported)")
             #expect(imported.outputLines.first?.hasPrefix("recorded 400 steps from - (log positions \(head + 1)–\(head + 400))") == true, "\(imported)")
             #expect(try await demo.head() == head + 400)
@@ -380,3 +394,33 @@ struct ClientRetryTests {
 }
 
 func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+/// A write transaction of another program on a SQLite database: it holds the write lock until released.
+final class SQLiteWriteLock: Sendable {
+    private let handle: Mutex<OpaquePointer?>
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(path: String) throws {
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK, sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil) == SQLITE_OK else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            throw Failure(description: "cannot lock \(path): \(message)")
+        }
+        handle = Mutex(db)
+    }
+
+    func release() {
+        handle.withLock { db in
+            guard let open = db else { return }
+            sqlite3_exec(open, "ROLLBACK", nil, nil, nil)
+            sqlite3_close(open)
+            db = nil
+        }
+    }
+
+    deinit { release() }
+}
