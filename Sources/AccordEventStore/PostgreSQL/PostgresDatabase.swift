@@ -63,8 +63,9 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+        _ durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
-        try await inTransaction(begin: "BEGIN") { try body($0) }
+        let begin = durability == .durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit TO OFF"
+        return try await inTransaction(begin: begin) { try body($0) }
     }
 }

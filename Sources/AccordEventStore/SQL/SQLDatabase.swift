@@ -109,5 +109,26 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
 
     /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    func transaction<T: Sendable>(
+        _ durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T
+}
+
+extension SQLDatabase {
+    /// A durable write transaction.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await transaction(.durable, body)
+    }
+}
+
+/// Whether a write transaction's commit waits until it is on disk.
+public enum CommitDurability: Sendable, Hashable {
+    /// The commit is on disk when it returns (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`): the
+    /// log and everything that is not derived from it.
+    case durable
+    /// The commit does not wait for the disk (SQLite `synchronous=NORMAL` in WAL mode, PostgreSQL
+    /// `synchronous_commit=off`): a crash of the process loses nothing, a power loss may undo the last commits,
+    /// never half of one. For read models rebuilt from the log: a projection moves its checkpoint in the same
+    /// transaction, so after such a loss it applies those events again. The next durable commit flushes these too.
+    case rebuildable
 }

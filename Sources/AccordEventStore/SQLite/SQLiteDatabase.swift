@@ -142,10 +142,14 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+        _ durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
-        try await onWriter { connection in
-            try connection.inTransaction(immediate: true) { try body(connection) }
+        let relax = durability == .rebuildable && options.synchronous == .full
+        return try await onWriter { connection in
+            // The writer is this thread's alone, so the setting holds for this transaction only.
+            if relax { try connection.executeScript("PRAGMA synchronous = NORMAL") }
+            defer { if relax { try? connection.executeScript("PRAGMA synchronous = FULL") } }
+            return try connection.inTransaction(immediate: true) { try body(connection) }
         }
     }
 }

@@ -67,7 +67,8 @@ public actor NotifierRunner {
         var pass = NotifierPass(settings: settings, state: consume loaded, now: clock.now(), logger: logger)
         pass.apply(page)
         let changes = pass.changes
-        let committed = try await store.database.transaction { conn -> Bool in
+        // Rebuilt from the log, with the same notification ids, after a power loss (docs/notifications.md).
+        let committed = try await store.database.transaction(.rebuildable) { conn -> Bool in
             // Another instance (a former leader finishing its page) may have moved the checkpoint meanwhile.
             guard try ProjectionRunner.checkpoint(of: NotifierState.checkpointName, in: conn) == from else { return false }
             try changes.write(in: conn)

@@ -48,7 +48,9 @@ public actor ProjectionRunner {
         guard let last = page.last else { return false }
         let projection = self.projection
         let from = position
-        let applied = try await store.database.transaction { conn -> Int64 in
+        // Rebuilt from the log after a power loss (the checkpoint moves in the same transaction): no need to wait
+        // for the disk, which the appends behind it on the same writer would otherwise do too.
+        let applied = try await store.database.transaction(.rebuildable) { conn -> Int64 in
             // Another instance may have moved the checkpoint meanwhile: apply only what it has not.
             let current = try Self.checkpoint(of: projection.name, in: conn)
             guard current == from else { return current }

@@ -33,13 +33,12 @@ struct AccordExecutable {
 /// A child process whose output is collected as it comes (so it never blocks on a full pipe).
 final class CollectedProcess: Sendable {
     private let process: AccordTestSupport.ChildProcess
-    private let state = State()
+    private let out: PipeReader
+    private let err: PipeReader
+    private let status = ExitStatus()
 
-    /// What Foundation's handler threads record.
-    private final class State: Sendable {
-        let out = Mutex<String>("")
-        let err = Mutex<String>("")
-        let status = Mutex<Int32?>(nil)
+    private final class ExitStatus: Sendable {
+        let value = Mutex<Int32?>(nil)
     }
 
     init(_ executable: URL, _ arguments: [String]) throws {
@@ -51,23 +50,17 @@ final class CollectedProcess: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         self.process = process
-        let state = self.state
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { state.out.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { state.err.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        process.terminationHandler = { finished in state.status.withLock { $0 = finished.terminationStatus } }
+        let status = self.status
+        process.terminationHandler = { finished in status.value.withLock { $0 = finished.terminationStatus } }
         try process.run()
+        out = PipeReader(stdout)
+        err = PipeReader(stderr)
     }
 
-    var standardOutput: String { state.out.withLock { $0 } }
-    var standardError: String { state.err.withLock { $0 } }
+    var standardOutput: String { out.contents }
+    var standardError: String { err.contents }
     var output: String { standardOutput + standardError }
-    var exitStatus: Int32? { state.status.withLock { $0 } }
+    var exitStatus: Int32? { status.value.withLock { $0 } }
     var terminationReason: ChildProcess.TerminationReason { process.terminationReason }
 
     func signal(_ signal: Int32) { _ = kill(process.processIdentifier, signal) }

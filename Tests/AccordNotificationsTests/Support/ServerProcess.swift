@@ -11,12 +11,8 @@ import Testing
 final class ServerProcess: Sendable {
     let port: Int
     private let process: ChildProcess
-    private let output = Output()
-
-    /// What the process printed; filled from Foundation's reading thread.
-    private final class Output: Sendable {
-        let text = Mutex("")
-    }
+    /// What the process printed (standard output and error), read on a thread of its own.
+    private let output: PipeReader
 
     /// `accord` sits next to the test bundle in the build folder (`swift build --build-tests` builds both).
     static var binary: URL? {
@@ -39,18 +35,14 @@ final class ServerProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let output = self.output
         self.process = process
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
         try process.run()
+        output = PipeReader(pipe)
     }
 
     var api: API { API(base: "http://127.0.0.1:\(port)") }
 
-    var log: String { output.text.withLock { $0 } }
+    var log: String { output.contents }
 
     /// Whether this instance said it leads the notifier.
     var leads: Bool { log.contains("this instance leads") }
@@ -201,7 +193,7 @@ extension API {
     }
 }
 
-/// Runs `accord` with `arguments` to completion. Its output is read on Foundation's threads, never on the
+/// Runs `accord` with `arguments` to completion. Its output is read on threads of its own, never on the
 /// concurrency pool, which the in-process receiver needs to answer the command's requests.
 func runAccord(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
     guard let binary = ServerProcess.binary else { throw API.Failure("the accord binary is missing next to the tests") }
@@ -212,25 +204,8 @@ func runAccord(_ arguments: [String]) async throws -> (status: Int32, output: St
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
-    let collected = Collected()
-    output.fileHandleForReading.readabilityHandler = { handle in
-        let data = handle.availableData
-        collected.text.withLock { $0.output += data }
-    }
-    errors.fileHandleForReading.readabilityHandler = { handle in
-        let data = handle.availableData
-        collected.text.withLock { $0.errors += data }
-    }
     try process.run()
+    let stdout = PipeReader(output), stderr = PipeReader(errors)
     while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-    // What was written just before the exit.
-    try await Task.sleep(for: .milliseconds(50))
-    output.fileHandleForReading.readabilityHandler = nil
-    errors.fileHandleForReading.readabilityHandler = nil
-    let (stdout, stderr) = collected.text.withLock { ($0.output + output.fileHandleForReading.availableData, $0.errors + errors.fileHandleForReading.availableData) }
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
-private final class Collected: Sendable {
-    let text = Mutex<(output: Data, errors: Data)>((Data(), Data()))
+    return (process.terminationStatus, await stdout.finished(), await stderr.finished())
 }
