@@ -123,7 +123,8 @@ public struct CommandService: Sendable {
                 if let namespace = context.idempotencyNamespace, let replay = await recorded(namespace: namespace) { return replay }
                 let registry = await log.registry()
                 let pending = try await decide(registry, log)
-                let current = try await store.streamVersion(stream)
+                // As ingested after `synchronize`: another writer since then makes the append fail, and the loop decide again.
+                let current = await log.streamVersion(of: stream.rawValue)
                 guard !pending.isEmpty else {
                     return CommandOutcome(stream: stream.rawValue, recorded: [], version: current, wasAlreadyRecorded: false)
                 }

@@ -25,6 +25,9 @@ public actor DomainLog {
     private var recordedAtIndex: [(position: Int64, recordedAt: Instant)] = []
     /// Every event by id, for recognising a retried request whose events are already in the log.
     private var placements: [EntryID: Placement] = [:]
+    /// Each stream's version (its last event's), as ingested: a command's expected version, without asking the
+    /// store (the append checks it against the store anyway).
+    private var streamVersions: [String: Int64] = [:]
 
     public struct Placement: Sendable, Hashable {
         public var stream: String
@@ -90,6 +93,7 @@ public actor DomainLog {
             }
             position = event.position
             recordedAtIndex.append((event.position, event.recordedAt))
+            streamVersions[event.stream.rawValue] = event.streamVersion
             placements[EntryID(event.id)] = Placement(stream: event.stream.rawValue, streamVersion: event.streamVersion, position: event.position,
                                                       type: event.type, occurredAt: event.occurredAt, recordedAt: event.recordedAt)
             if event.type == PayloadRedaction.eventType {
@@ -189,6 +193,9 @@ public actor DomainLog {
     }
 
     public func placement(of id: EntryID) -> Placement? { placements[id] }
+
+    /// The version of `stream` as ingested (nil: no event yet).
+    public func streamVersion(of stream: String) -> Int64? { streamVersions[stream] }
 
     public func envelopes(of id: ProcessID) -> [DomainEnvelope] {
         processEvents[id] ?? []
