@@ -73,26 +73,29 @@ public struct DeadlineID: SlugIdentifier {
     public init(uncheckedRawValue: String) { rawValue = uncheckedRawValue }
 }
 
-/// A process (a tracked matter). UUIDs, so that ids are unguessable and can be minted offline.
-public struct ProcessID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let uuid: UUID
+/// An identifier that is a UUID, written in lower case: unguessable, and minted offline by anyone.
+public protocol UUIDIdentifier: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    var uuid: UUID { get }
+    init(_ uuid: UUID)
+    /// What a decoding error calls it, with its article: "a process id".
+    static var kind: String { get }
+}
 
-    public init(_ uuid: UUID = UUID()) { self.uuid = uuid }
-
+extension UUIDIdentifier {
     public init?(_ text: String) {
         guard let uuid = UUID(uuidString: text) else { return nil }
-        self.uuid = uuid
+        self.init(uuid)
     }
 
     public var description: String { uuid.uuidString.lowercased() }
 
-    public static func < (lhs: ProcessID, rhs: ProcessID) -> Bool { lhs.description < rhs.description }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.description < rhs.description }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let id = ProcessID(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a process id (UUID)")
+        guard let id = Self(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not \(Self.kind) (UUID)")
         }
         self = id
     }
@@ -103,35 +106,19 @@ public struct ProcessID: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 }
 
+/// A process (a tracked matter).
+public struct ProcessID: UUIDIdentifier {
+    public let uuid: UUID
+    public init(_ uuid: UUID = UUID()) { self.uuid = uuid }
+    public static var kind: String { "a process id" }
+}
+
 /// An entry of a process (a stage step, a ballot, a deadline...): the id of the event that recorded it.
 /// Corrections and retractions point at entries by this id.
-public struct EntryID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct EntryID: UUIDIdentifier {
     public let uuid: UUID
-
     public init(_ uuid: UUID = UUID()) { self.uuid = uuid }
-
-    public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
-        self.uuid = uuid
-    }
-
-    public var description: String { uuid.uuidString.lowercased() }
-
-    public static func < (lhs: EntryID, rhs: EntryID) -> Bool { lhs.description < rhs.description }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let id = EntryID(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an entry id (UUID)")
-        }
-        self = id
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public static var kind: String { "an entry id" }
 }
 
 /// Who did something: an account id and its display name, as stamped by the server.
