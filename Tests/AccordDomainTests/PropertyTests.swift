@@ -94,7 +94,7 @@ struct IncrementalProcessStateTests {
     /// Steps, back-dated ones among them, then corrections and retractions of some of them.
     static let historyGen = Gen<Int>.int(in: 0...59).array(of: 1...50)
 
-    @Test("answers every date exactly as a fold of its whole stream: steps out of effective order, corrections, retractions; the next instant of change is the first candidate")
+    @Test("answers every date exactly as a fold of its whole stream: steps out of effective order, corrections, retractions; the next instant of change is the first candidate; a walk over the dates gives the same snapshots")
     func incrementalEqualsFold() async throws {
         let (base, id, allies) = try PropertyTests.accession()
         let ladder = PropertyTests.accessionLadder
@@ -126,13 +126,17 @@ struct IncrementalProcessStateTests {
             let active = live.steps.values.filter(\.isActive).sorted { ($0.effectiveAt, $0.position) < ($1.effectiveAt, $1.position) }
             #expect(live.orderedSteps.map(\.id) == active.map(\.id))
             #expect(live.standingsAfterAllSteps == ProcessSnapshot.standings(folding: active, template: live.definition))
-            for asOf in ["2022-07-01", "2022-09-01", "2023-01-15", "2023-06-01", "2024-01-01"].map(World.instant) {
+            var walk = SnapshotWalk(process: live, registry: world.registry)
+            for asOf in ["2022-07-01", "2022-09-01", "2023-01-15", "2023-06-01", "2024-01-01", "2022-10-01"].map(World.instant) {
                 let registry = world.registry
                 #expect(ProcessEvaluator.firstCandidate(after: asOf, live, registry: registry, dependencies: [:])
                     == ProcessEvaluator.candidateInstants(live, registry: registry, dependencies: [:]).filter { $0 > asOf }.min())
                 let snapshot = ProcessSnapshot(process: live, registry: registry, asOf: asOf)
                 let effective = active.filter { $0.effectiveAt <= asOf }
                 #expect(snapshot.standings == ProcessSnapshot.standings(folding: effective, template: live.definition))
+                // Walking the dates in order (and once back) gives the same snapshots.
+                let walked = walk.snapshot(at: asOf)
+                #expect(walked.standings == snapshot.standings && walked.electorate == snapshot.electorate)
                 for party in allies {
                     let own = effective.filter { $0.current.content.party == party }
                     #expect(snapshot.standing(of: party).current?.id == own.last?.id)

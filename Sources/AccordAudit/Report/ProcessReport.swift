@@ -43,8 +43,9 @@ public enum ProcessReport {
         let instants = Set(ProcessEvaluator.candidateInstants(process, registry: registry, dependencies: dependencies).filter { $0 <= asOf }).sorted()
         var byRule: [RuleID: FigureSeries] = [:]
         var order: [RuleID] = []
+        var walk = SnapshotWalk(process: process, registry: registry)
         for t in instants {
-            let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: t), dependencies: dependencies).evaluateAll()
+            let results = RuleEvaluator(snapshot: walk.snapshot(at: t), dependencies: dependencies).evaluateAll()
             for result in results {
                 guard let figure = primaryFigure(result), let value = FigureSeries.number(figure.value) else { continue }
                 var series = byRule[result.rule] ?? {

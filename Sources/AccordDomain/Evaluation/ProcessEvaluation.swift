@@ -45,10 +45,11 @@ public enum ProcessEvaluator {
         var next = 0
         var previous: [RuleID: RuleResult] = [:]
         var transitions: [RuleTransition] = []
+        var walk = SnapshotWalk(process: process, registry: registry)
         while next < instants.count {
             let t = instants[next]
             next += 1
-            let results = RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: t), dependencies: dependencies).evaluateAll()
+            let results = RuleEvaluator(snapshot: walk.snapshot(at: t), dependencies: dependencies).evaluateAll()
             for result in results {
                 if previous[result.rule]?.status != result.status {
                     transitions.append(RuleTransition(rule: result.rule, from: previous[result.rule]?.status, to: result.status, at: t,

@@ -47,6 +47,18 @@ public struct ProcessSnapshot: Sendable {
     public let deadlines: [DeadlineID: DeadlineHistory.Change]
 
     public init(process: ProcessState, registry: Registry, asOf: Instant) {
+        let standings: [PartyCode: PartyStanding]
+        if let last = process.orderedSteps.last, last.effectiveAt > asOf {
+            // A date before some step: fold the steps effective by then (a prefix of the effective order).
+            standings = Self.standings(folding: process.orderedSteps.prefix { $0.effectiveAt <= asOf }, template: process.definition)
+        } else {
+            standings = process.standingsAfterAllSteps
+        }
+        self.init(process: process, registry: registry, asOf: asOf, folded: standings)
+    }
+
+    /// `folded`: every party's standing after the steps effective by `asOf` (`standings(folding:template:)`).
+    init(process: ProcessState, registry: Registry, asOf: Instant, folded: [PartyCode: PartyStanding]) {
         self.asOf = asOf
         self.process = process
         self.registry = registry
@@ -55,14 +67,7 @@ public struct ProcessSnapshot: Sendable {
         // A closed process keeps the electorate it closed with: later joins and leaves do not reopen it.
         self.electorate = process.electorate(asOf: closedAt.map { min($0, asOf) } ?? asOf, registry: registry)
         let template = process.definition
-
-        var standings: [PartyCode: PartyStanding]
-        if let last = process.orderedSteps.last, last.effectiveAt > asOf {
-            // A date before some step: fold the steps effective by then (a prefix of the effective order).
-            standings = Self.standings(folding: process.orderedSteps.prefix { $0.effectiveAt <= asOf }, template: template)
-        } else {
-            standings = process.standingsAfterAllSteps
-        }
+        var standings = folded
         // A parliamentary approval lapses after the last day its mandate covers.
         var lapsed: [(party: PartyCode, stage: StageID, end: CivilDate)] = []
         for (party, standing) in standings {
@@ -186,5 +191,39 @@ public struct ProcessSnapshot: Sendable {
 
     public func partyName(_ code: PartyCode) -> String {
         registry.parties[code]?.name ?? code.rawValue
+    }
+}
+
+/// Snapshots of one process at dates that do not decrease, each folded on from the one before: history, charts
+/// and reports ask for a snapshot at every instant the process could change, and folding the steps from the
+/// start for each would cost the square of the number of steps.
+public struct SnapshotWalk {
+    public let process: ProcessState
+    public let registry: Registry
+    private var folded: [PartyCode: PartyStanding] = [:]
+    private var nextStep = 0
+    private var lastDate = Instant.distantPast
+
+    public init(process: ProcessState, registry: Registry) {
+        self.process = process
+        self.registry = registry
+    }
+
+    /// The process as it stood at `date`, as `ProcessSnapshot(process:registry:asOf:)` gives it. An earlier date
+    /// than the last one asked starts the walk again.
+    public mutating func snapshot(at date: Instant) -> ProcessSnapshot {
+        if date < lastDate {
+            folded = [:]
+            nextStep = 0
+        }
+        lastDate = date
+        let steps = process.orderedSteps
+        while nextStep < steps.count, steps[nextStep].effectiveAt <= date {
+            let entry = steps[nextStep]
+            let party = entry.current.content.party
+            ProcessSnapshot.apply(entry, to: &folded[party, default: PartyStanding(party: party)], template: process.definition)
+            nextStep += 1
+        }
+        return ProcessSnapshot(process: process, registry: registry, asOf: date, folded: folded)
     }
 }

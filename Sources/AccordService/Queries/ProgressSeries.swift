@@ -41,7 +41,7 @@ extension QueryService {
             series[result.rule] = ProgressSeries(rule: result.rule, label: result.label, figure: figure.label, threshold: threshold,
                                                  points: [], satisfiedAt: result.status == .satisfied ? result.since : nil)
         }
-        // Sampling folds the process once per instant. Without dependencies the samples depend only on what is
+        // Sampling evaluates the rules once per instant. Without dependencies the samples depend only on what is
         // known (not on `asOf`), so they are kept per log position: a page asked "as of now" again and again
         // evaluates only its last point.
         let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
@@ -50,8 +50,9 @@ extension QueryService {
             if let cached = await progressCache.lookup(key) {
                 samples = cached
             } else {
-                for instant in Set(candidates) {
-                    samples[instant] = Self.sample(process, registry: view.registry, at: instant, dependencies: dependencies)
+                var walk = SnapshotWalk(process: process, registry: view.registry)
+                for instant in Set(candidates).sorted() {
+                    samples[instant] = Self.samples(of: RuleEvaluator(snapshot: walk.snapshot(at: instant), dependencies: dependencies).evaluateAll())
                 }
                 await progressCache.store(key, samples)
             }
@@ -63,16 +64,12 @@ extension QueryService {
                 series[sample.rule]?.points.append(.init(at: instant, value: sample.value, status: sample.status))
             }
         }
+        var walk = SnapshotWalk(process: process, registry: view.registry)
         for instant in instants {
-            record(instant, samples[instant] ?? Self.sample(process, registry: view.registry, at: instant, dependencies: dependencies))
+            record(instant, samples[instant] ?? Self.samples(of: RuleEvaluator(snapshot: walk.snapshot(at: instant), dependencies: dependencies).evaluateAll()))
         }
         record(asOf, Self.samples(of: final.results))
         return final.results.compactMap { series[$0.rule] }.filter { $0.points.count > 0 }
-    }
-
-    static func sample(_ process: ProcessState, registry: Registry, at instant: Instant,
-                       dependencies: [ProcessID: DependencyTimeline]) -> [ProgressSample] {
-        samples(of: RuleEvaluator(snapshot: ProcessSnapshot(process: process, registry: registry, asOf: instant), dependencies: dependencies).evaluateAll())
     }
 
     static func samples(of results: [RuleResult]) -> [ProgressSample] {
