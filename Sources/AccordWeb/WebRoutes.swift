@@ -57,7 +57,8 @@ public struct WebApp: Sendable {
             try await page(request, context) { session, time in
                 let id = try processID(context)
                 return render("process", try await pages.processPage(id, session: session, time: time,
-                                                                      notice: request.uri.queryParameters["notice"].map(String.init), formProblem: nil))
+                                                                      notice: request.uri.queryParameters["notice"].map(String.init), formProblem: nil,
+                                                                      allEntries: request.uri.queryParameters["entries"] == "all"))
             }
         }
         web.get("parties") { request, context in

@@ -57,9 +57,14 @@ struct APITests {
 
                 let process = try await agree(world)
                 try await receiver.waitUntil(.seconds(20), "the rule notification") { $0.contains { $0.type == "org.accord.rule.satisfied" } }
-                let deliveries = try await api.call(.GET, "/v1/webhooks/\(id)/deliveries", token: admin)
-                #expect(deliveries.status == 200)
-                let items = deliveries.json["deliveries"] as? [[String: Any]] ?? []
+                // The receiver has the request before the sender has recorded the answer: wait for the record.
+                var items: [[String: Any]] = []
+                try await eventually(.seconds(20), "the delivery of the rule notification to be recorded") {
+                    let deliveries = try await api.call(.GET, "/v1/webhooks/\(id)/deliveries", token: admin)
+                    #expect(deliveries.status == 200)
+                    items = deliveries.json["deliveries"] as? [[String: Any]] ?? []
+                    return items.first?["status"] as? String == "delivered" && items.count == 2
+                }
                 #expect(items.map { $0["type"] as? String } == ["rule.satisfied", "process.opened"])
                 let notification = try #require(items.first?["notification"] as? String)
                 let detail = try await api.call(.GET, "/v1/webhooks/\(id)/deliveries/\(notification)", token: admin)

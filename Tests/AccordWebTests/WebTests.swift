@@ -192,6 +192,39 @@ struct WebTests {
         }
     }
 
+    @Test("a process with more entries than the page lists shows the newest, says how many are left out and links to all")
+    func longTimeline() async throws {
+        try await withWeb { web in
+            let context = CommandContext(actor: ActorRef(id: "t", name: "Test"))
+            let id = ProcessID()
+            _ = try await web.service.commands.execute(
+                .open(OpenProcess(process: id, title: "Long", template: TemplateID("coalition-force-generation")!,
+                                  electorate: .parties([PartyCode("AT")!]), occurredAt: Instant(iso8601: "2025-01-01T00:00:00Z"))),
+                context: context)
+            // 150 steps: Austria turns interested and declines again and again, a minute apart; the last is the newest.
+            let start = try #require(Instant(iso8601: "2025-02-01T00:00:00Z"))
+            let steps = (0..<150).map { n in
+                ProcessCommand.recordStep(process: id, step: StepContent(party: PartyCode("AT")!, stage: StageID(n % 2 == 0 ? "interest" : "declined")!),
+                                          occurredAt: start.adding(seconds: Int64(60 * n)))
+            }
+            let recorded = try await web.service.commands.execute(batch: steps, context: context)
+            let newest = try #require(recorded.recorded.last?.entry), oldest = try #require(recorded.recorded.first?.entry)
+
+            let page = try await web.get("/processes/\(id)")
+            #expect(page.text.components(separatedBy: "<li class=\"entry ").count - 1 == PageBuilder.timelineLength)
+            #expect(page.text.contains("id=\"entry-\(newest)\""))
+            #expect(!page.text.contains("id=\"entry-\(oldest)\""))
+            // 151 entries: the opening and 150 steps.
+            #expect(page.text.contains("51 older ones are not."))
+            #expect(page.text.contains("href=\"/processes/\(id)?entries=all#timeline-heading\">Show all 151 entries</a>"))
+
+            let all = try await web.get("/processes/\(id)?entries=all")
+            #expect(all.text.components(separatedBy: "<li class=\"entry ").count - 1 == 151)
+            #expect(all.text.contains("id=\"entry-\(oldest)\""))
+            #expect(!all.text.contains("Show all"))
+        }
+    }
+
     @Test("the page as of an earlier date shows what stood then, without live updates; a bad date is explained")
     func asOf() async throws {
         try await withWeb { web in

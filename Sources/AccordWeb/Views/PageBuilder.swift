@@ -38,8 +38,12 @@ struct PageBuilder: Sendable {
 
     // MARK: Process page
 
+    /// The newest entries the process page lists unless asked for all (`?entries=all`): a process that has
+    /// thousands would make a page of megabytes.
+    static let timelineLength = 100
+
     func processPage(_ id: ProcessID, session: WebSession?, time: TimeChoice, notice: String?, formProblem: FormProblem?,
-                     whatIf: WhatIfView? = nil) async throws -> ProcessPage {
+                     whatIf: WhatIfView? = nil, allEntries: Bool = false) async throws -> ProcessPage {
         let detail = try await service.queries.detail(id, asOf: time.asOf, cutoff: time.cutoff)
         let matrix = try await service.queries.matrix(id, asOf: time.asOf, cutoff: time.cutoff)
         let timeline = try await service.queries.timeline(id, cutoff: time.cutoff)
@@ -63,6 +67,11 @@ struct PageBuilder: Sendable {
                       rows: series.points.map { ChartRow(date: Self.date($0.at), value: groupedDigits($0.value), status: StatusView($0.status).text) })
         }
         let editable = session.map { $0.principal.may(.record(nil)) || $0.principal.account.role == .delegate } ?? false
+        // Newest first. A refused correction is explained at its entry, so that entry is always shown.
+        let newestFirst = timeline.reversed()
+        let concerned = formProblem.flatMap { $0.form == "amend" ? $0.values["entry"] : nil }
+        let showAll = allEntries || concerned.map { entry in !newestFirst.prefix(Self.timelineLength).contains { $0.entry.description == entry } } ?? false
+        let shown = showAll ? newestFirst[...] : newestFirst.prefix(Self.timelineLength)
         return ProcessPage(
             page: chrome(title: summary.title, session: session, time: time, notice: notice),
             id: id.description, title: summary.title, reference: summary.reference,
@@ -72,7 +81,11 @@ struct PageBuilder: Sendable {
             deadlines: detail.deadlines.map { DeadlineItem(label: $0.label, text: "\($0.localTime) \($0.timeZone) (\(Self.dateTime($0.at)))", passed: $0.passed) },
             rules: rules, charts: charts, hasCharts: !charts.isEmpty,
             matrix: matrixView(matrix, process: process, time: time),
-            timeline: timelineView(timeline.reversed(), process: process, session: session, problem: formProblem),
+            timeline: timelineView(Array(shown), process: process, session: session, problem: formProblem),
+            timelineMore: shown.count < timeline.count
+                ? TimelineMore(total: groupedDigits(Int64(timeline.count)), hidden: groupedDigits(Int64(timeline.count - shown.count)),
+                               href: "/processes/\(id)" + time.query + (time.query.isEmpty ? "?" : "&") + "entries=all#timeline-heading")
+                : nil,
             forms: editable && !time.isHistorical ? forms(process, registry: view.registry, session: session, problem: formProblem) : nil,
             whatIf: whatIf,
             liveURL: time.isHistorical ? nil : "/v1/stream?process=\(id)&types=*")

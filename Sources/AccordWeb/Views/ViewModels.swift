@@ -215,9 +215,17 @@ struct ProcessPage: Sendable {
     var hasCharts: Bool
     var matrix: MatrixView
     var timeline: [TimelineItem]
+    /// Set when older entries are not listed.
+    var timelineMore: TimelineMore?
     var forms: FormsView?
     var whatIf: WhatIfView?
     var liveURL: String?
+}
+
+struct TimelineMore: Sendable {
+    var total: String
+    var hidden: String
+    var href: String
 }
 
 struct PartyProcessRow: Sendable {
