@@ -214,4 +214,21 @@ struct ServiceTests {
             #expect(timeline.last?.summary == "DE: Government decision")
         }
     }
+
+    @Test("a view 'as known at' a time that includes the future sees each new event, asked again after it", arguments: [Backend.sqlite])
+    func knownAtSeesNewEvents(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadDemo()
+            let tomorrow = service.clock.now().adding(seconds: 86_400)
+            let first = try await service.queries.matrix(DemoScenario.forceGeneration, asOf: tomorrow, cutoff: .recordedAt(tomorrow))
+            #expect(first.rows.first { $0.party == PartyCode("DE") }?.currentStage == StageID("interest"))
+            _ = try await service.commands.execute(
+                .recordStep(process: DemoScenario.forceGeneration, step: StepContent(party: PartyCode("DE")!, stage: StageID("government-decision")!),
+                            occurredAt: nil),
+                context: CommandContext(actor: officer))
+            let second = try await service.queries.matrix(DemoScenario.forceGeneration, asOf: tomorrow, cutoff: .recordedAt(tomorrow))
+            #expect(second.rows.first { $0.party == PartyCode("DE") }?.currentStage == StageID("government-decision"))
+            #expect(second.knownAtPosition == first.knownAtPosition + 1)
+        }
+    }
 }

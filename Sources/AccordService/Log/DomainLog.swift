@@ -211,12 +211,28 @@ public actor DomainLog {
         if cutoff == .everything {
             return LogView(position: position, registry: currentRegistry, processes: currentProcesses)
         }
+        // A view "as known at" folds the whole log again; one page asks for it several times (matrix, results,
+        // timeline, charts), and an auditor asks for the same point again and again. Kept until the next event:
+        // a new one may be known at a recorded time (clocks of several instances differ), a redaction changes one.
+        if cutoffViewsPosition != position {
+            cutoffViews.removeAll()
+            cutoffViewsPosition = position
+        }
+        if let kept = cutoffViews[cutoff] { return kept }
         var processes: [ProcessID: ProcessState] = [:]
         for (id, events) in processEvents {
             if let state = ProcessState.fold(events, knownAt: cutoff) { processes[id] = state }
         }
-        return LogView(position: knownPosition(cutoff), registry: Registry(folding: reference, knownAt: cutoff), processes: processes)
+        let view = LogView(position: knownPosition(cutoff), registry: Registry(folding: reference, knownAt: cutoff), processes: processes)
+        if cutoffViews.count >= Self.keptCutoffViews { cutoffViews.removeAll() }
+        cutoffViews[cutoff] = view
+        return view
     }
+
+    private var cutoffViews: [KnowledgeCutoff: LogView] = [:]
+    private var cutoffViewsPosition: Int64 = -1
+    /// Each is a copy of the log's state as then known: a few only.
+    static let keptCutoffViews = 4
 
     /// The last log position a cut-off includes: what a reader "as known at" it has seen.
     public func knownPosition(_ cutoff: KnowledgeCutoff) -> Int64 {
