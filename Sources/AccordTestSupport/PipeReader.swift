@@ -20,8 +20,6 @@ public final class PipeReader: Sendable {
 
     public var contents: String { state.withLock { $0.text } }
 
-    public var isFinished: Bool { state.withLock { $0.done } }
-
     /// Everything, once the writer has closed its end.
     public func finished() async -> String {
         while !state.withLock({ $0.done }) { try? await Task.sleep(for: .milliseconds(5)) }

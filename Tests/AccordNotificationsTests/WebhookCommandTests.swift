@@ -25,6 +25,10 @@ struct WebhookCommandTests {
             let badType = try await runAccord(["webhook", "create"] + database + ["--url", "https://example.org/", "--type", "rule.won"])
             #expect(badType.status != 0)
             #expect(badType.errors.contains("unknown notification type 'rule.won'"))
+            let beyond = try await runAccord(["webhook", "create"] + database + ["--url", "https://example.org/", "--start-after", "999999999"])
+            #expect(beyond.status != 0)
+            #expect(beyond.errors.contains("999999999 is not a log position"))
+            #expect(beyond.errors.split(separator: "\n").count == 1)
 
             let list = try await runAccord(["webhook", "list"] + database)
             #expect(list.output.contains(id) && list.output.contains("active") && list.output.contains("rule.failed,rule.lost,rule.satisfied"))

@@ -109,11 +109,14 @@ public struct ProcessSnapshot: Sendable {
     /// Every party's standing after `steps`, given in effective order (before approvals lapse).
     public static func standings(folding steps: some Sequence<StepEntry>, template: ProcessTemplate) -> [PartyCode: PartyStanding] {
         var standings: [PartyCode: PartyStanding] = [:]
-        for entry in steps {
-            let party = entry.current.content.party
-            apply(entry, to: &standings[party, default: PartyStanding(party: party)], template: template)
-        }
+        for entry in steps { fold(entry, into: &standings, template: template) }
         return standings
+    }
+
+    /// Folds one step into its party's standing among `standings` (changed in place, never copied out).
+    static func fold(_ entry: StepEntry, into standings: inout [PartyCode: PartyStanding], template: ProcessTemplate) {
+        let party = entry.current.content.party
+        apply(entry, to: &standings[party, default: PartyStanding(party: party)], template: template)
     }
 
     /// Folds one step into a party's standing: progress adds the stage and what it implies; a negative outcome
@@ -219,9 +222,7 @@ public struct SnapshotWalk {
         lastDate = date
         let steps = process.orderedSteps
         while nextStep < steps.count, steps[nextStep].effectiveAt <= date {
-            let entry = steps[nextStep]
-            let party = entry.current.content.party
-            ProcessSnapshot.apply(entry, to: &folded[party, default: PartyStanding(party: party)], template: process.definition)
+            ProcessSnapshot.fold(steps[nextStep], into: &folded, template: process.definition)
             nextStep += 1
         }
         return ProcessSnapshot(process: process, registry: registry, asOf: date, folded: folded)

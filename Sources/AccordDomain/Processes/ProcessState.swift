@@ -182,11 +182,6 @@ public struct ProcessState: Hashable, Sendable {
         derivedNeedRebuild = false
     }
 
-    private mutating func applyToStandings(_ entry: StepEntry) {
-        let party = entry.current.content.party
-        ProcessSnapshot.apply(entry, to: &standingsAfterAllSteps[party, default: PartyStanding(party: party)], template: definition)
-    }
-
     /// A new step: applied to the standings when it comes in effective order (the usual case), else rebuilt.
     private mutating func stepAdded(_ entry: StepEntry) {
         guard !derivedNeedRebuild, Self.comesLast(entry, after: orderedSteps.last) else {
@@ -194,7 +189,7 @@ public struct ProcessState: Hashable, Sendable {
             return
         }
         orderedSteps.append(entry)
-        applyToStandings(entry)
+        ProcessSnapshot.fold(entry, into: &standingsAfterAllSteps, template: definition)
         if let lapse = Self.mandateLapse(of: entry) { mandateLapses.append(lapse) }
     }
 

@@ -230,16 +230,8 @@ public struct ChainVerifier: Sendable {
         guard payloadHash == event.payloadHash else {
             return .payloadChanged(expected: event.payloadHash, actual: payloadHash)
         }
-        guard event.previousChainHash == previous else {
-            return .linkMismatch(expected: previous, stored: event.previousChainHash)
-        }
-        let expected = EventChain.expectedChainHash(of: event, previous: previous)
-        guard expected == event.chainHash else {
-            return .chainHashMismatch(expected: expected, stored: event.chainHash)
-        }
-        previous = event.chainHash
-        nextPosition += 1
-        return nil
+        return check(position: event.position, previousChainHash: event.previousChainHash, chainHash: event.chainHash,
+                     expectedChainHash: EventChain.expectedChainHash(of: event, previous: event.previousChainHash))
     }
 
     /// The same checks for an event known only by its position and hashes, its chain hash computed beforehand

@@ -148,8 +148,11 @@ public final class SQLiteDatabase: SQLDatabase {
         return try await onWriter { connection in
             // The writer is this thread's alone, so the setting holds for this transaction only.
             if relax { try connection.executeScript("PRAGMA synchronous = NORMAL") }
-            defer { if relax { try? connection.executeScript("PRAGMA synchronous = FULL") } }
-            return try connection.inTransaction(immediate: true) { try body(connection) }
+            let result = Result { try connection.inTransaction(immediate: true) { try body(connection) } }
+            // Not restoring it would leave the appends behind without durable commits: that is an error, whatever
+            // the transaction did (a projection whose commit is then reported failed applies nothing twice).
+            if relax { try connection.executeScript("PRAGMA synchronous = FULL") }
+            return try result.get()
         }
     }
 }

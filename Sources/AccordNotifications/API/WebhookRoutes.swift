@@ -1,5 +1,4 @@
 import AccordDomain
-import AccordEventStore
 import AccordHTTP
 import AccordService
 import HTTPTypes
@@ -59,13 +58,6 @@ enum WebhookRoutes {
                                                 processes: try NotificationFilter.parseProcesses(body.processes ?? []))
                 var secret: WebhookSecret?
                 if let text = body.secret { secret = try WebhookSecret(parsing: text) }
-                // A start beyond the log's end would silently skip whatever is recorded until the log reaches it.
-                if let start = body.startAfter {
-                    let head = try await env.service.store.headPosition()
-                    guard (0...head).contains(start) else {
-                        throw NotificationError.invalidValue(field: "startAfter", reason: "\(start) is not a log position between 0 and the log's end, \(head)")
-                    }
-                }
                 let (webhook, issued) = try await webhooks.create(url: body.url, description: body.description, filter: filter, secret: secret,
                                                                   startAfter: body.startAfter, by: principal.actor)
                 var headers = HTTPFields()

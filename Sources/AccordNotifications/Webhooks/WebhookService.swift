@@ -17,6 +17,13 @@ public struct WebhookService: Sendable {
 
     public func create(url: String, description: String?, filter: NotificationFilter, secret: WebhookSecret?, startAfter: Int64?,
                        by actor: ActorRef) async throws -> (WebhookSubscription, WebhookSecret) {
+        // A start beyond the log's end would silently skip whatever is recorded until the log reaches it.
+        if let startAfter {
+            let head = try await store.store.headPosition()
+            guard (0...head).contains(startAfter) else {
+                throw NotificationError.invalidValue(field: "startAfter", reason: "\(startAfter) is not a log position between 0 and the log's end, \(head)")
+            }
+        }
         let created = try await store.create(url: url, description: description, filter: filter, secret: secret, startAfter: startAfter, by: actor)
         signal.poke()
         return created

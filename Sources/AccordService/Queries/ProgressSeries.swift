@@ -52,7 +52,7 @@ extension QueryService {
             } else {
                 var walk = SnapshotWalk(process: process, registry: view.registry)
                 for instant in Set(candidates).sorted() {
-                    samples[instant] = Self.samples(of: RuleEvaluator(snapshot: walk.snapshot(at: instant), dependencies: dependencies).evaluateAll())
+                    samples[instant] = Self.sample(&walk, at: instant, dependencies: dependencies)
                 }
                 await progressCache.store(key, samples)
             }
@@ -66,10 +66,14 @@ extension QueryService {
         }
         var walk = SnapshotWalk(process: process, registry: view.registry)
         for instant in instants {
-            record(instant, samples[instant] ?? Self.samples(of: RuleEvaluator(snapshot: walk.snapshot(at: instant), dependencies: dependencies).evaluateAll()))
+            record(instant, samples[instant] ?? Self.sample(&walk, at: instant, dependencies: dependencies))
         }
         record(asOf, Self.samples(of: final.results))
         return final.results.compactMap { series[$0.rule] }.filter { $0.points.count > 0 }
+    }
+
+    static func sample(_ walk: inout SnapshotWalk, at instant: Instant, dependencies: [ProcessID: DependencyTimeline]) -> [ProgressSample] {
+        samples(of: RuleEvaluator(snapshot: walk.snapshot(at: instant), dependencies: dependencies).evaluateAll())
     }
 
     static func samples(of results: [RuleResult]) -> [ProgressSample] {

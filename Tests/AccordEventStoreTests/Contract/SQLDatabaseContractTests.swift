@@ -49,4 +49,37 @@ extension EventStoreContract {
             }
         }
     }
+
+    @Test("a rebuildable transaction commits without waiting for the disk, for itself only; a failed one leaves nothing",
+          arguments: Backend.allCases)
+    func rebuildableTransaction(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let db = store.database
+            // SQLite: PRAGMA synchronous (2 FULL, 1 NORMAL) on the writer; PostgreSQL: synchronous_commit.
+            let setting = backend == .sqlite ? "PRAGMA synchronous" : "SHOW synchronous_commit"
+            @Sendable func read(_ connection: any SQLConnection) throws -> String {
+                let row = try connection.query(setting).first
+                return backend == .sqlite ? String(try row?.int(0) ?? -1) : try row?.string(0) ?? "?"
+            }
+            let (durable, relaxed) = backend == .sqlite ? ("2", "1") : ("on", "off")
+            try await db.transaction { try $0.executeScript("CREATE TABLE read_model (id TEXT PRIMARY KEY)") }
+            let inside = try await db.transaction(.rebuildable) { connection -> String in
+                try connection.execute("INSERT INTO read_model (id) VALUES ($1)", ["a"])
+                return try read(connection)
+            }
+            #expect(inside == relaxed)
+            #expect(try await db.transaction { try read($0) } == durable)
+
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await db.transaction(.rebuildable) { connection in
+                    try connection.execute("INSERT INTO read_model (id) VALUES ($1)", ["b"])
+                    throw Abort()
+                }
+            }
+            #expect(try await db.transaction { try read($0) } == durable)
+            let ids = try await db.read { try $0.query("SELECT id FROM read_model ORDER BY id").map { try $0.string(0) } }
+            #expect(ids == ["a"])
+        }
+    }
 }
