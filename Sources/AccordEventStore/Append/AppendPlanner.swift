@@ -90,6 +90,7 @@ struct AppendPlanner {
 
         var placements: [AppendResult.Placement] = []
         placements.reserveCapacity(ids.count)
+        let firstRow = rows.count
         var eventIndex = 0
         for append in appends {
             var version = versions[append.stream] ?? found[append.stream] ?? -1
@@ -120,7 +121,7 @@ struct AppendPlanner {
             }
             versions[append.stream] = version
         }
-        return .success(AppendResult(placements: placements, wasAlreadyRecorded: false))
+        return .success(AppendResult(placements: placements, wasAlreadyRecorded: false, events: Array(rows[firstRow...])))
     }
 
     /// Some ids of the request were recorded before: it is a retry of an earlier append, acknowledged with the

@@ -184,10 +184,14 @@ public struct AppendResult: Sendable, Hashable {
     public var placements: [Placement]
     /// True when every event had been appended before (an idempotent retry): nothing new was written.
     public var wasAlreadyRecorded: Bool
+    /// The events as written by this append, in position order (empty for an idempotent retry): what a reader
+    /// of the log will find at those positions, so the writer's own projections need not read them back.
+    public var events: [RecordedEvent]
 
-    public init(placements: [Placement], wasAlreadyRecorded: Bool) {
+    public init(placements: [Placement], wasAlreadyRecorded: Bool, events: [RecordedEvent] = []) {
         self.placements = placements
         self.wasAlreadyRecorded = wasAlreadyRecorded
+        self.events = events
     }
 
     public var lastPosition: Int64 { placements.last?.position ?? 0 }

@@ -127,7 +127,9 @@ public final class SQLiteEventStore: EventStore {
 
     private static func events(from statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
-        events.reserveCapacity(min(capacity, 4_096))
+        // Most reads of a live log return a few events; reserving the whole limit (2,000 events, ~500 KB) made
+        // malloc map and unmap fresh memory for each of them. Larger pages grow the array as they fill.
+        events.reserveCapacity(min(capacity, 64))
         var strings = RecentStrings()
         while try statement.step() { events.append(try statement.recordedEvent(reusing: &strings)) }
         return events

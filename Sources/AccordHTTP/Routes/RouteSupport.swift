@@ -190,7 +190,8 @@ struct WriteHeaders {
             }
             correlationId = id
         } else {
-            correlationId = UUID()
+            // Foundation's UUID() opens, reads and closes /dev/urandom each time (three system calls per request).
+            correlationId = UUID.timeOrdered()
         }
         if let key = request.headers[.idempotencyKey] {
             guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {

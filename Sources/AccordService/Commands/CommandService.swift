@@ -3,6 +3,7 @@ import AccordEventStore
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// Who is recording, and with which request.
 public struct CommandContext: Sendable {
@@ -59,93 +60,106 @@ public struct CommandService: Sendable {
     var store: any EventStore { log.store }
 
     public func execute(_ command: RegistryCommand, context: CommandContext) async throws(ServiceError) -> CommandOutcome {
-        try await run(aggregate: command.aggregate, context: context) { registry, _ in
-            try command.decide(registry, now: clock.now())
-        } version: { _ in nil }
+        try await run(aggregate: command.aggregate, context: context) { inputs in
+            try command.decide(inputs.registry, now: clock.now())
+        }
     }
 
     public func execute(_ command: ProcessCommand, context: CommandContext) async throws(ServiceError) -> CommandOutcome {
         let id = command.process
-        return try await run(aggregate: .process(id), context: context) { registry, log in
-            let state = await log.process(id)
+        return try await run(aggregate: .process(id), context: context) { inputs in
+            let state = inputs.process
             if let expected = context.expectedVersion {
                 guard let state else { throw ServiceError.notFound("process \(id)") }
                 guard state.streamVersion == expected else {
                     throw ServiceError.versionMismatch(expected: expected, current: state.streamVersion)
                 }
             }
-            return try command.decide(state, registry: registry, now: clock.now(), knownProcesses: await log.processIDs)
-        } version: { log in await log.process(id)?.streamVersion }
-    }
-
-    /// The outcome of a request whose events are already in the log (a retry after the response was lost).
-    func recorded(namespace: String) async -> CommandOutcome? {
-        var found: [(EntryID, DomainLog.Placement)] = []
-        while let placement = await log.placement(of: EntryID(EventCodec.deterministicID(namespace: namespace, index: found.count))) {
-            found.append((EntryID(EventCodec.deterministicID(namespace: namespace, index: found.count)), placement))
+            // Only an opening may name other processes (its dependency rules); the set is built for it alone.
+            var known: Set<ProcessID> = []
+            if case .open = command { known = await log.processIDs }
+            return try command.decide(state, registry: inputs.registry, now: clock.now(), knownProcesses: known)
         }
-        guard let last = found.last?.1 else { return nil }
-        return CommandOutcome(
-            stream: last.stream,
-            recorded: found.map { .init(entry: $0.0, type: $0.1.type, position: $0.1.position, occurredAt: $0.1.occurredAt, recordedAt: $0.1.recordedAt) },
-            version: last.streamVersion, wasAlreadyRecorded: true)
     }
 
     /// Serialises commands on `aggregate`, decides with `decide` and appends what it returns (retrying on a
     /// concurrent change unless the caller pinned a version).
     func run(
         aggregate: AggregateKey, context: CommandContext,
-        decide: (Registry, DomainLog) async throws -> [PendingEvent],
-        version: (DomainLog) async -> Int64?
+        decide: (DecisionInputs) async throws -> [PendingEvent]
     ) async throws(ServiceError) -> CommandOutcome {
         let stream = EventCodec.streamName(aggregate)
         await locks.acquire(stream.rawValue)
         let result: Result<CommandOutcome, ServiceError>
         do {
-            result = .success(try await attempts(aggregate: aggregate, stream: stream, context: context, decide: decide, version: version))
+            result = .success(try await attempts(aggregate: aggregate, stream: stream, context: context, decide: decide))
         } catch {
             result = .failure(error)
         }
-        await locks.release(stream.rawValue)
+        locks.release(stream.rawValue)
         return try result.get()
     }
 
     private func attempts(
         aggregate: AggregateKey, stream: StreamName, context: CommandContext,
-        decide: (Registry, DomainLog) async throws -> [PendingEvent],
-        version: (DomainLog) async -> Int64?
+        decide: (DecisionInputs) async throws -> [PendingEvent]
     ) async throws(ServiceError) -> CommandOutcome {
+        let process: ProcessID? = if case .process(let id) = aggregate { id } else { nil }
         var attempt = 0
+        var synchronized = false
         while true {
             attempt += 1
             do {
-                try await log.synchronize()
-                if let namespace = context.idempotencyNamespace, let replay = await recorded(namespace: namespace) { return replay }
-                let registry = await log.registry()
-                let pending = try await decide(registry, log)
-                // As ingested after `synchronize`: another writer since then makes the append fail, and the loop decide again.
-                let current = await log.streamVersion(of: stream.rawValue)
-                guard !pending.isEmpty else {
-                    return CommandOutcome(stream: stream.rawValue, recorded: [], version: current, wasAlreadyRecorded: false)
+                // A log that follows the store hears of other writers' events within milliseconds, and the
+                // append checks this stream's version against the store anyway: a first attempt decides on what
+                // is ingested (a read of the store's head per command was a tenth of a recorded step's cost).
+                // A log that does not follow, a retry, or a refusal (below) reads the head first.
+                if !synchronized && (attempt > 1 || !log.isFollowing) {
+                    try await log.synchronize()
+                    synchronized = true
                 }
+                let inputs = await log.decisionInputs(stream: stream.rawValue, process: process, request: context.idempotencyNamespace)
+                if let replay = inputs.replay { return replay }
+                let pending: [PendingEvent]
+                do {
+                    pending = try await decide(inputs)
+                } catch {
+                    // Refused on what this instance had ingested: another writer may have recorded what the command
+                    // needs (a party, a membership, the process, the version the caller saw). Decide again on it.
+                    if !synchronized {
+                        try await log.synchronize()
+                        synchronized = true
+                        if await log.position > inputs.position {
+                            attempt -= 1
+                            continue
+                        }
+                    }
+                    throw error
+                }
+                guard !pending.isEmpty else {
+                    return CommandOutcome(stream: stream.rawValue, recorded: [], version: inputs.streamVersion, wasAlreadyRecorded: false)
+                }
+                // Time-ordered ids (the store's default) add to the end of the event-id index; Foundation's
+                // random UUID() would also open /dev/urandom for each.
                 let proposed = try pending.enumerated().map { index, event in
                     try EventCodec.proposed(
                         event,
-                        id: context.idempotencyNamespace.map { EventCodec.deterministicID(namespace: $0, index: index) } ?? UUID(),
+                        id: context.idempotencyNamespace.map { EventCodec.deterministicID(namespace: $0, index: index) } ?? UUID.timeOrdered(),
                         actor: context.actor, correlationId: context.correlationId, causationId: nil, limits: store.limits)
                 }
-                let expected: ExpectedVersion = current.map { .exactly($0) } ?? .noStream
+                let expected: ExpectedVersion = inputs.streamVersion.map { .exactly($0) } ?? .noStream
                 let started = ContinuousClock.now
                 let result = try await store.append(to: stream, expectedVersion: expected, events: proposed)
                 AppendMetrics.record(aggregate: aggregate, events: proposed.count, since: started, replayed: result.wasAlreadyRecorded)
-                try await log.ingest(upTo: result.lastPosition)
+                try await log.ingest(appended: result.events, upTo: result.lastPosition)
                 return CommandOutcome(
                     stream: stream.rawValue,
                     recorded: zip(result.placements, proposed).map { placement, event in
                         .init(entry: EntryID(placement.eventId), type: event.type, position: placement.position,
                               occurredAt: event.occurredAt, recordedAt: placement.recordedAt)
                     },
-                    version: await version(log) ?? result.version(of: stream),
+                    // The version this command produced, not a later writer's: the caller's next If-Match.
+                    version: result.version(of: stream),
                     wasAlreadyRecorded: result.wasAlreadyRecorded)
             } catch let error as EventStoreError {
                 if case .wrongExpectedVersion(_, _, let actual) = error {
@@ -170,6 +184,19 @@ public struct CommandService: Sendable {
     }
 }
 
+/// What a command is decided on, taken from the domain log in one step.
+struct DecisionInputs: Sendable {
+    var registry: Registry
+    /// The process the command concerns, as ingested (nil: not a process command, or no such process yet).
+    var process: ProcessState?
+    /// The command's stream's version, as ingested (nil: no event yet): the append's expected version.
+    var streamVersion: Int64?
+    /// The log position the inputs reflect.
+    var position: Int64
+    /// The outcome of the request when its events are already in the log (a retry after a lost response).
+    var replay: CommandOutcome?
+}
+
 /// Appends made by commands, for `/metrics` (swift-metrics; the server exports them to Prometheus). The
 /// metrics are looked up at each append rather than held, because the metrics system is bootstrapped by the
 /// server after the service exists.
@@ -191,26 +218,42 @@ enum AppendMetrics {
     }
 }
 
-/// A mutual exclusion per key, fair in arrival order.
-actor KeyedLock {
-    private var holders: [String: [CheckedContinuation<Void, Never>]] = [:]
+/// A mutual exclusion per key, fair in arrival order. A mutex rather than an actor: taking and giving back the
+/// lock then costs no hop to another executor.
+final class KeyedLock: Sendable {
+    private let holders = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
     func acquire(_ key: String) async {
-        if holders[key] == nil {
+        let taken = holders.withLock { holders -> Bool in
+            guard holders[key] == nil else { return false }
             holders[key] = []
-            return
+            return true
         }
-        await withCheckedContinuation { holders[key, default: []].append($0) }
+        if taken { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let free = holders.withLock { holders -> Bool in
+                if holders[key] == nil {
+                    holders[key] = []
+                    return true
+                }
+                holders[key, default: []].append(continuation)
+                return false
+            }
+            if free { continuation.resume() }
+        }
     }
 
     func release(_ key: String) {
-        guard var waiting = holders[key] else { return }
-        if waiting.isEmpty {
-            holders[key] = nil
-        } else {
+        let next = holders.withLock { holders -> CheckedContinuation<Void, Never>? in
+            guard var waiting = holders[key] else { return nil }
+            if waiting.isEmpty {
+                holders[key] = nil
+                return nil
+            }
             let next = waiting.removeFirst()
             holders[key] = waiting
-            next.resume()
+            return next
         }
+        next?.resume()
     }
 }

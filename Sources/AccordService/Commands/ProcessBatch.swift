@@ -37,9 +37,10 @@ extension CommandService {
         // command is kept here so the caller can be told which one it was.
         var refused: Int?
         do {
-            return try await run(aggregate: .process(id), context: context) { registry, log in
+            return try await run(aggregate: .process(id), context: context) { inputs in
                 refused = nil
-                var state = await log.process(id)
+                let registry = inputs.registry
+                var state = inputs.process
                 if let expected = context.expectedVersion {
                     guard let current = state else { throw ServiceError.notFound("process \(id)") }
                     guard current.streamVersion == expected else {
@@ -71,7 +72,7 @@ extension CommandService {
                     pending += events
                 }
                 return pending
-            } version: { log in await log.process(id)?.streamVersion }
+            }
         } catch {
             if let refused { throw BatchRejection(index: refused, error: error) }
             throw error

@@ -2,6 +2,7 @@ import AccordDomain
 import AccordEventStore
 import Foundation
 import Logging
+import Synchronization
 
 /// The domain's view of the log, held in memory: every reference event and every process's events, decoded
 /// once. It follows the store (a wake-up, then a read by position), so several server instances on one
@@ -57,6 +58,7 @@ public actor DomainLog {
     /// Starts following the log in the background.
     public func startFollowing() {
         guard follower == nil else { return }
+        following.store(true, ordering: .relaxed)
         follower = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
@@ -79,6 +81,7 @@ public actor DomainLog {
     public func stop() {
         follower?.cancel()
         follower = nil
+        following.store(false, ordering: .relaxed)
         for waiter in waiters { waiter.continuation.resume() }
         waiters.removeAll()
     }
@@ -174,6 +177,46 @@ public actor DomainLog {
             if page.isEmpty { return }
             ingest(page)
         }
+    }
+
+    /// Ingests the events an append of this instance wrote (read-your-writes without reading them back). Events
+    /// of other writers committed before them are read from the store first; those already ingested (by the
+    /// follower, or another command of the same group commit) are skipped.
+    public func ingest(appended events: [RecordedEvent], upTo target: Int64) async throws {
+        if let first = events.first, first.position > position + 1 {
+            try await ingest(upTo: first.position - 1)
+        }
+        if let first = events.first, first.position <= position + 1 {
+            ingest(events)
+        }
+        try await ingest(upTo: target)
+    }
+
+    /// True while the log follows the store in the background (it then hears of other writers' events within
+    /// milliseconds). Readable without a hop onto the actor.
+    public nonisolated var isFollowing: Bool { following.load(ordering: .relaxed) }
+    private nonisolated let following = Atomic<Bool>(false)
+
+    /// What a command on `stream` is decided on, in one step; `request` is its idempotency namespace, whose
+    /// events may already be in the log (then `replay` tells the first outcome).
+    func decisionInputs(stream: String, process id: ProcessID?, request: String?) -> DecisionInputs {
+        var inputs = DecisionInputs(registry: currentRegistry, process: id.flatMap { currentProcesses[$0] },
+                                    streamVersion: streamVersions[stream], position: position, replay: nil)
+        if let request {
+            var found: [(EntryID, Placement)] = []
+            while true {
+                let entry = EntryID(EventCodec.deterministicID(namespace: request, index: found.count))
+                guard let placement = placements[entry] else { break }
+                found.append((entry, placement))
+            }
+            if let last = found.last?.1 {
+                inputs.replay = CommandOutcome(
+                    stream: last.stream,
+                    recorded: found.map { .init(entry: $0.0, type: $0.1.type, position: $0.1.position, occurredAt: $0.1.occurredAt, recordedAt: $0.1.recordedAt) },
+                    version: last.streamVersion, wasAlreadyRecorded: true)
+            }
+        }
+        return inputs
     }
 
     /// Reads the store's head and waits until it is ingested: the state commands are decided on.
