@@ -81,6 +81,40 @@ struct ServiceTests {
         }
     }
 
+    @Test("a command refused on what one instance had ingested is decided again on what another instance recorded", arguments: Backend.allCases)
+    func staleInstanceDecidesAgain(_ backend: Backend) async throws {
+        let database = try await TestDatabase.fresh(backend)
+        let first = AccordService(store: try await database.open(), clock: SystemWallClock())
+        let second = AccordService(store: try await database.open(), clock: SystemWallClock())
+        do {
+            try await first.start()
+            try await second.start(registerTemplates: false)
+            let kosovo = PartyCode("XK")!
+            _ = try await second.commands.execute(.registerParty(party: kosovo, name: "Kosovo"), context: CommandContext(actor: officer))
+            // The first instance decides on what it has ingested; on SQLite its follower hears only of its own
+            // store's appends at once (others' within a second), so it has not seen the party yet.
+            let outcome = try await first.commands.execute(
+                .setPartyAttribute(party: kosovo, value: .population(1_600_000), effectiveFrom: first.clock.now()),
+                context: CommandContext(actor: officer))
+            #expect(outcome.version == 1)
+            #expect(outcome.recorded.count == 1)
+            #expect(await first.log.registry().parties[kosovo] != nil)
+            // A refusal that stands after reading the head is still a refusal.
+            await #expect(throws: ServiceError.self) {
+                try await first.commands.execute(.setPartyAttribute(party: PartyCode("QQ")!, value: .population(1), effectiveFrom: first.clock.now()),
+                                                 context: CommandContext(actor: officer))
+            }
+        } catch {
+            await first.shutdown()
+            await second.shutdown()
+            await database.cleanUp()
+            throw error
+        }
+        await first.shutdown()
+        await second.shutdown()
+        await database.cleanUp()
+    }
+
     @Test("If-Match with a stale version is refused and records nothing", arguments: Backend.allCases)
     func ifMatch(_ backend: Backend) async throws {
         try await withService(backend) { service in

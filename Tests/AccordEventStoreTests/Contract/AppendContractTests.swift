@@ -25,6 +25,8 @@ extension EventStoreContract {
 
             let events = try await store.readStream(stream("process-1"))
             try #require(events.count == 2)
+            // The writer's own copy of what it wrote (handed to its projections instead of a read) is what readers get.
+            #expect(result.events == events)
             let event = events[1]
             #expect(event.position == 2)
             #expect(event.id == second.id)
@@ -118,6 +120,7 @@ extension EventStoreContract {
             let retry = try await store.append(to: s, expectedVersion: .noStream, events: events)
             #expect(retry.wasAlreadyRecorded)
             #expect(retry.placements == original.placements)
+            #expect(retry.events.isEmpty)
             // Payloads that canonicalise to the same bytes are the same content.
             var respaced = events
             respaced[1].payload = try JSONPayload(canonicalizing: #"{ "n" : 2 }"#)

@@ -69,28 +69,34 @@ extension EventStoreContract {
     func groupCommitIsolation(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
             try await store.append(to: stream("taken"), expectedVersion: .noStream, events: [proposed()])
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            let outcomes = try await withThrowingTaskGroup(of: (Int, [RecordedEvent]?).self) { group in
                 for i in 0..<60 {
                     group.addTask {
                         do {
                             // Every fifth request conflicts; the others each open a stream of their own.
                             if i % 5 == 0 {
                                 try await store.append(to: stream("taken"), expectedVersion: .noStream, events: [proposed()])
-                            } else {
-                                try await store.append(to: stream("own-\(i)"), expectedVersion: .noStream, events: [proposed(), proposed()])
+                                return (i, [])
                             }
-                            return (i, true)
+                            let result = try await store.append(to: stream("own-\(i)"), expectedVersion: .noStream, events: [proposed(), proposed()])
+                            return (i, result.events)
                         } catch EventStoreError.wrongExpectedVersion(let name, _, let actual) {
                             #expect(name == "taken" && actual == 0)
-                            return (i, false)
+                            return (i, nil)
                         }
                     }
                 }
-                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+                return try await group.reduce(into: [Int: [RecordedEvent]?]()) { $0[$1.0] = $1.1 }
             }
             #expect(outcomes.count == 60)
-            for (i, succeeded) in outcomes { #expect(succeeded == (i % 5 != 0), "request \(i)") }
             let log = try await readWholeLog(store)
+            for (i, events) in outcomes {
+                #expect((events != nil) == (i % 5 != 0), "request \(i)")
+                // Each request is handed exactly its own rows, as a reader finds them.
+                if let events, i % 5 != 0 {
+                    #expect(events.count == 2 && events == log.filter { $0.stream == stream("own-\(i)") }, "request \(i)")
+                }
+            }
             #expect(log.count == 1 + 48 * 2)
             #expect(log.map(\.position) == Array(1...Int64(log.count)))
             #expect(try await store.verifyChain(progress: nil).isIntact)
