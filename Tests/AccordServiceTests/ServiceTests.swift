@@ -81,6 +81,69 @@ struct ServiceTests {
         }
     }
 
+    @Test("commands queued on one process are decided in turn on what the earlier ones leave: a refusal stops no other, a pinned version holds once",
+          arguments: Backend.allCases)
+    func queuedCommandsOnOneProcess(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadReferenceData()
+            let id = ProcessID()
+            let opened = try await service.commands.execute(
+                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
+                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
+                context: CommandContext(actor: officer))
+            let openingVersion = try #require(opened.version)
+            func step(_ party: String) -> ProcessCommand {
+                .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!),
+                            occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z"))
+            }
+            enum Kind { case plain, unknownParty, pinned }
+            let requests: [(String, Kind)] = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS"].map { ($0, .plain) }
+                + ["ZZ", "ZY", "ZX"].map { ($0, .unknownParty) } + ["US", "GB"].map { ($0, .pinned) }
+            let outcomes = await withTaskGroup(of: (String, Kind, Result<CommandOutcome, ServiceError>).self) { group in
+                for (party, kind) in requests {
+                    group.addTask {
+                        let context = CommandContext(actor: officer, expectedVersion: kind == .pinned ? openingVersion : nil)
+                        do {
+                            return (party, kind, .success(try await service.commands.execute(step(party), context: context)))
+                        } catch {
+                            return (party, kind, .failure(ServiceError.wrap(error)))
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            var versions: [Int64] = []
+            var pinnedRecorded = 0
+            for (party, kind, outcome) in outcomes {
+                switch (kind, outcome) {
+                case (.plain, .success(let recorded)), (.pinned, .success(let recorded)):
+                    // Each caller gets the version its own step made (its next If-Match) and its own entry.
+                    #expect(recorded.recorded.count == 1 && !recorded.wasAlreadyRecorded)
+                    let version = try #require(recorded.version)
+                    let placed = try #require(await service.log.placement(of: recorded.recorded[0].entry))
+                    #expect(placed.streamVersion == version, "\(party)")
+                    versions.append(version)
+                    if kind == .pinned { pinnedRecorded += 1 }
+                case (.plain, .failure(let error)):
+                    Issue.record("\(party) was refused: \(error)")
+                case (.unknownParty, .failure(let error)):
+                    guard case .domain = error else { Issue.record("\(party): \(error)"); break }
+                case (.unknownParty, .success):
+                    Issue.record("\(party) was recorded")
+                case (.pinned, .failure(let error)):
+                    guard case .versionMismatch(let expected, _) = error else { Issue.record("\(party): \(error)"); break }
+                    #expect(expected == openingVersion)
+                }
+            }
+            // A pinned command holds only if it came before every other step.
+            #expect(pinnedRecorded <= 1)
+            #expect(versions.sorted() == Array(openingVersion + 1...openingVersion + Int64(12 + pinnedRecorded)))
+            let state = try #require(await service.log.process(id))
+            #expect(state.steps.count == 12 + pinnedRecorded)
+            #expect(state.streamVersion == openingVersion + Int64(12 + pinnedRecorded))
+        }
+    }
+
     @Test("a command refused on what one instance had ingested is decided again on what another instance recorded", arguments: Backend.allCases)
     func staleInstanceDecidesAgain(_ backend: Backend) async throws {
         let database = try await TestDatabase.fresh(backend)

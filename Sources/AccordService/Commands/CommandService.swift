@@ -3,7 +3,6 @@ import AccordEventStore
 import Foundation
 import Logging
 import Metrics
-import Synchronization
 
 /// Who is recording, and with which request.
 public struct CommandContext: Sendable {
@@ -42,14 +41,19 @@ public struct CommandOutcome: Sendable, Hashable {
 
 /// Runs commands: decides them against the state as known now, appends the events with an optimistic
 /// concurrency check on the aggregate's stream, and waits until the in-memory log has them (read-your-writes).
+///
+/// Commands on one stream queue in this process (they would only race each other's version checks); the first
+/// in line decides every command waiting behind it in turn, each on the state the earlier ones leave, and
+/// appends all their events at once: one commit for a burst of steps on one process instead of one each.
+/// Across processes (several servers) the store's expected-version check decides.
 public struct CommandService: Sendable {
     public let log: DomainLog
     public let clock: any WallClock
     let logger: Logger
-    /// Commands on one aggregate run one at a time in this process, so they do not race each other's
-    /// version checks; across processes (several servers) the store's expected-version check decides.
-    let locks = KeyedLock()
+    let queues = CommandQueues()
     static let maximumAttempts = 5
+    /// The most commands decided and appended together.
+    static let maximumGroup = 64
 
     public init(log: DomainLog, clock: any WallClock, logger: Logger = Logger(label: "accord.commands")) {
         self.log = log
@@ -60,13 +64,15 @@ public struct CommandService: Sendable {
     var store: any EventStore { log.store }
 
     public func execute(_ command: RegistryCommand, context: CommandContext) async throws(ServiceError) -> CommandOutcome {
-        try await run(aggregate: command.aggregate, context: context) { inputs in
+        let clock = clock
+        return try await run(aggregate: command.aggregate, context: context) { inputs in
             try command.decide(inputs.registry, now: clock.now())
-        }
+        }.mapError(ServiceError.wrap).get()
     }
 
     public func execute(_ command: ProcessCommand, context: CommandContext) async throws(ServiceError) -> CommandOutcome {
         let id = command.process
+        let (log, clock) = (log, clock)
         return try await run(aggregate: .process(id), context: context) { inputs in
             let state = inputs.process
             if let expected = context.expectedVersion {
@@ -79,32 +85,37 @@ public struct CommandService: Sendable {
             var known: Set<ProcessID> = []
             if case .open = command { known = await log.processIDs }
             return try command.decide(state, registry: inputs.registry, now: clock.now(), knownProcesses: known)
-        }
+        }.mapError(ServiceError.wrap).get()
     }
 
-    /// Serialises commands on `aggregate`, decides with `decide` and appends what it returns (retrying on a
-    /// concurrent change unless the caller pinned a version).
+    /// Queues a command on `aggregate`'s stream and returns its outcome: decided by `decide` and appended by
+    /// whichever command leads the queue when its turn comes. Errors are `ServiceError`s, or what `decide` threw.
     func run(
         aggregate: AggregateKey, context: CommandContext,
-        decide: (DecisionInputs) async throws -> [PendingEvent]
-    ) async throws(ServiceError) -> CommandOutcome {
+        decide: @escaping @Sendable (DecisionInputs) async throws -> [PendingEvent]
+    ) async -> Result<CommandOutcome, any Error> {
         let stream = EventCodec.streamName(aggregate)
-        await locks.acquire(stream.rawValue)
-        let result: Result<CommandOutcome, ServiceError>
-        do {
-            result = .success(try await attempts(aggregate: aggregate, stream: stream, context: context, decide: decide))
-        } catch {
-            result = .failure(error)
+        let command = QueuedCommand(context: context, decide: decide)
+        switch await queues.enter(stream.rawValue, command) {
+        case .done(let result):
+            return result
+        case .lead:
+            let group = queues.take(stream.rawValue, leader: command, maximum: Self.maximumGroup)
+            let results = await decideAndAppend(group.map(\.command), aggregate: aggregate, stream: stream)
+            for (waiting, result) in zip(group.dropFirst(), results.dropFirst()) {
+                waiting.continuation?.resume(returning: .done(result))
+            }
+            queues.handOver(stream.rawValue)
+            return results[0]
         }
-        locks.release(stream.rawValue)
-        return try result.get()
     }
 
-    private func attempts(
-        aggregate: AggregateKey, stream: StreamName, context: CommandContext,
-        decide: (DecisionInputs) async throws -> [PendingEvent]
-    ) async throws(ServiceError) -> CommandOutcome {
+    /// Decides the commands in turn, each on the state the ones before it leave (as a batch does), and appends
+    /// the events of all that were accepted in one append; a refused command adds nothing and stops no other.
+    /// Returns each command's outcome, in order.
+    private func decideAndAppend(_ group: [QueuedCommand], aggregate: AggregateKey, stream: StreamName) async -> [Result<CommandOutcome, any Error>] {
         let process: ProcessID? = if case .process(let id) = aggregate { id } else { nil }
+        var results = [Result<CommandOutcome, any Error>?](repeating: nil, count: group.count)
         var attempt = 0
         var synchronized = false
         while true {
@@ -118,83 +129,172 @@ public struct CommandService: Sendable {
                     try await log.synchronize()
                     synchronized = true
                 }
-                let inputs = await log.decisionInputs(stream: stream.rawValue, process: process, request: context.idempotencyNamespace)
-                if let replay = inputs.replay { return replay }
-                let pending: [PendingEvent]
-                do {
-                    pending = try await decide(inputs)
-                } catch {
-                    // Refused on what this instance had ingested: another writer may have recorded what the command
+                let decided = await decide(group, skipping: results, stream: stream, process: process)
+                let refusals = decided.refusals
+                let accepted = decided.accepted
+                for (index, replay) in decided.replays { results[index] = .success(replay) }
+                if !refusals.isEmpty && !synchronized {
+                    // Refused on what this instance had ingested: another writer may have recorded what a command
                     // needs (a party, a membership, the process, the version the caller saw). Decide again on it.
-                    if !synchronized {
-                        try await log.synchronize()
-                        synchronized = true
-                        if await log.position > inputs.position {
-                            attempt -= 1
-                            continue
-                        }
-                    }
-                    throw error
-                }
-                guard !pending.isEmpty else {
-                    return CommandOutcome(stream: stream.rawValue, recorded: [], version: inputs.streamVersion, wasAlreadyRecorded: false)
-                }
-                // Time-ordered ids (the store's default) add to the end of the event-id index; Foundation's
-                // random UUID() would also open /dev/urandom for each.
-                let proposed = try pending.enumerated().map { index, event in
-                    try EventCodec.proposed(
-                        event,
-                        id: context.idempotencyNamespace.map { EventCodec.deterministicID(namespace: $0, index: index) } ?? UUID.timeOrdered(),
-                        actor: context.actor, correlationId: context.correlationId, causationId: nil, limits: store.limits)
-                }
-                let expected: ExpectedVersion = inputs.streamVersion.map { .exactly($0) } ?? .noStream
-                let started = ContinuousClock.now
-                let result = try await store.append(to: stream, expectedVersion: expected, events: proposed)
-                AppendMetrics.record(aggregate: aggregate, events: proposed.count, since: started, replayed: result.wasAlreadyRecorded)
-                try await log.ingest(appended: result.events, upTo: result.lastPosition)
-                return CommandOutcome(
-                    stream: stream.rawValue,
-                    recorded: zip(result.placements, proposed).map { placement, event in
-                        .init(entry: EntryID(placement.eventId), type: event.type, position: placement.position,
-                              occurredAt: event.occurredAt, recordedAt: placement.recordedAt)
-                    },
-                    // The version this command produced, not a later writer's: the caller's next If-Match.
-                    version: result.version(of: stream),
-                    wasAlreadyRecorded: result.wasAlreadyRecorded)
-            } catch let error as EventStoreError {
-                if case .wrongExpectedVersion(_, _, let actual) = error {
-                    // Someone else recorded in between: decide again on the new state, unless the caller pinned a version.
-                    if let expectedVersion = context.expectedVersion {
-                        throw .versionMismatch(expected: expectedVersion, current: actual ?? -1)
-                    }
-                    if attempt < Self.maximumAttempts {
-                        try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+                    try await log.synchronize()
+                    synchronized = true
+                    if await log.position > decided.position {
+                        attempt -= 1
                         continue
                     }
-                    throw .conflict(current: actual ?? -1)
                 }
-                if case .idempotencyConflict = error, context.idempotencyNamespace != nil {
-                    throw .idempotencyKeyReused
+                for (index, error) in refusals { results[index] = .failure(error) }
+                let events = accepted.flatMap(\.events)
+                guard !events.isEmpty else {
+                    for command in accepted {
+                        results[command.index] = .success(CommandOutcome(stream: stream.rawValue, recorded: [], version: command.version, wasAlreadyRecorded: false))
+                    }
+                    return results.map { $0 ?? .failure(ServiceError.conflict(current: -1)) }
                 }
-                throw .store(error)
+                let expected: ExpectedVersion = decided.streamVersion.map { .exactly($0) } ?? .noStream
+                let started = ContinuousClock.now
+                let result = try await store.append(to: stream, expectedVersion: expected, events: events)
+                AppendMetrics.record(aggregate: aggregate, events: events.count, since: started, replayed: result.wasAlreadyRecorded)
+                try await log.ingest(appended: result.events, upTo: result.lastPosition)
+                var placements = result.placements[...]
+                for command in accepted {
+                    let own = placements.prefix(command.events.count)
+                    placements = placements.dropFirst(command.events.count)
+                    results[command.index] = .success(CommandOutcome(
+                        stream: stream.rawValue,
+                        recorded: zip(own, command.events).map { placement, event in
+                            .init(entry: EntryID(placement.eventId), type: event.type, position: placement.position,
+                                  occurredAt: event.occurredAt, recordedAt: placement.recordedAt)
+                        },
+                        // The version this command produced, not a later writer's: the caller's next If-Match.
+                        version: own.last?.streamVersion ?? command.version,
+                        wasAlreadyRecorded: result.wasAlreadyRecorded))
+                }
+                return results.map { $0 ?? .failure(ServiceError.conflict(current: -1)) }
+            } catch let error as EventStoreError {
+                let open = group.indices.filter { results[$0] == nil }
+                if case .wrongExpectedVersion(_, _, let actual) = error {
+                    // Someone else recorded in between: decide again on the new state, except for the commands
+                    // whose caller pinned a version.
+                    for index in open {
+                        if let expectedVersion = group[index].context.expectedVersion {
+                            results[index] = .failure(ServiceError.versionMismatch(expected: expectedVersion, current: actual ?? -1))
+                        } else if attempt >= Self.maximumAttempts {
+                            results[index] = .failure(ServiceError.conflict(current: actual ?? -1))
+                        }
+                    }
+                    if results.allSatisfy({ $0 != nil }) { return results.map { $0! } }
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+                    continue
+                }
+                if case .idempotencyConflict = error {
+                    // Some of the group's ids were recorded before (a retried request the log had not ingested yet):
+                    // the store answers for each request on its own.
+                    if open.count > 1 {
+                        for index in open { results[index] = await decideAndAppend([group[index]], aggregate: aggregate, stream: stream)[0] }
+                        return results.map { $0! }
+                    }
+                    if let index = open.first, group[index].context.idempotencyNamespace != nil {
+                        results[index] = .failure(ServiceError.idempotencyKeyReused)
+                        return results.map { $0! }
+                    }
+                }
+                for index in open { results[index] = .failure(ServiceError.store(error)) }
+                return results.map { $0! }
             } catch {
-                throw ServiceError.wrap(error)
+                for index in group.indices where results[index] == nil { results[index] = .failure(ServiceError.wrap(error)) }
+                return results.map { $0! }
             }
+        }
+    }
+
+    /// What deciding a group came to: no process state in it, so none is held while the group is appended
+    /// (a copy held then would make the domain log copy the whole process to apply the new events).
+    private struct GroupDecision {
+        /// The stream's version and the log position the commands were decided on.
+        var streamVersion: Int64?
+        var position: Int64
+        var accepted: [(index: Int, events: [ProposedEvent], version: Int64?)] = []
+        var refusals: [(index: Int, error: any Error)] = []
+        var replays: [(index: Int, outcome: CommandOutcome)] = []
+    }
+
+    /// Decides the commands of `group` not answered yet in `skipping`, each on the state the ones before it leave.
+    private func decide(_ group: [QueuedCommand], skipping answered: [Result<CommandOutcome, any Error>?], stream: StreamName,
+                        process: ProcessID?) async -> GroupDecision {
+        var inputs = await log.decisionInputs(stream: stream.rawValue, process: process, requests: group.compactMap(\.context.idempotencyNamespace))
+        var decided = GroupDecision(streamVersion: inputs.streamVersion, position: inputs.position)
+        let now = clock.now()
+        let last = group.indices.last { answered[$0] == nil }
+        for (index, command) in group.enumerated() where answered[index] == nil {
+            if let request = command.context.idempotencyNamespace, let replay = inputs.replays[request] {
+                decided.replays.append((index, replay))
+                continue
+            }
+            do {
+                let pending = try await command.decide(inputs)
+                let proposed = try mint(pending, context: command.context)
+                // The next command decides on these events; the last needs no such state (applying them would
+                // copy the whole process only to drop it).
+                if index != last {
+                    inputs.apply(pending, ids: proposed.map(\.id), actor: command.context.actor, recordedAt: now)
+                } else {
+                    inputs.streamVersion = (inputs.streamVersion ?? -1) + Int64(pending.count)
+                }
+                decided.accepted.append((index, proposed, inputs.streamVersion))
+            } catch {
+                decided.refusals.append((index, error))
+            }
+        }
+        return decided
+    }
+
+    /// The events to append for `pending`, with their ids: derived from the request's idempotency namespace, or
+    /// time-ordered (the store's default: they add to the end of the event-id index; Foundation's random UUID()
+    /// would also open /dev/urandom for each).
+    private func mint(_ pending: [PendingEvent], context: CommandContext) throws -> [ProposedEvent] {
+        try pending.enumerated().map { index, event in
+            try EventCodec.proposed(
+                event,
+                id: context.idempotencyNamespace.map { EventCodec.deterministicID(namespace: $0, index: index) } ?? UUID.timeOrdered(),
+                actor: context.actor, correlationId: context.correlationId, causationId: nil, limits: store.limits)
         }
     }
 }
 
-/// What a command is decided on, taken from the domain log in one step.
+/// What a command is decided on, taken from the domain log in one step, then carried forward over the
+/// commands decided before it in the same group.
 struct DecisionInputs: Sendable {
     var registry: Registry
-    /// The process the command concerns, as ingested (nil: not a process command, or no such process yet).
+    /// The process the command concerns (nil: not a process command, or no such process yet).
     var process: ProcessState?
-    /// The command's stream's version, as ingested (nil: no event yet): the append's expected version.
+    /// The command's stream's version (nil: no event yet).
     var streamVersion: Int64?
     /// The log position the inputs reflect.
     var position: Int64
-    /// The outcome of the request when its events are already in the log (a retry after a lost response).
-    var replay: CommandOutcome?
+    /// The outcomes of requests whose events are already in the log (retries after a lost response), by
+    /// idempotency namespace.
+    var replays: [String: CommandOutcome] = [:]
+
+    /// Applies events decided but not yet appended, as they will be recorded (positions and the recording time
+    /// are provisional; no decision depends on them).
+    mutating func apply(_ pending: [PendingEvent], ids: [UUID], actor: ActorRef, recordedAt: Instant) {
+        for (event, id) in zip(pending, ids) {
+            position += 1
+            let envelope = DomainEnvelope(id: EntryID(id), position: position, occurredAt: event.occurredAt, recordedAt: recordedAt,
+                                          actor: actor, event: event.event)
+            if case .process = event.event.aggregate {
+                if process == nil, case .processOpened(let opened) = event.event {
+                    process = ProcessState(opening: envelope, opened)
+                } else {
+                    process?.apply(envelope)
+                }
+            } else {
+                registry.apply(envelope)
+            }
+            streamVersion = (streamVersion ?? -1) + 1
+        }
+    }
 }
 
 /// Appends made by commands, for `/metrics` (swift-metrics; the server exports them to Prometheus). The
@@ -215,45 +315,5 @@ enum AppendMetrics {
         guard !replayed else { return }
         Counter(label: "accord_appends_total", dimensions: [("aggregate", kind)]).increment()
         Counter(label: "accord_appended_events_total", dimensions: [("aggregate", kind)]).increment(by: events)
-    }
-}
-
-/// A mutual exclusion per key, fair in arrival order. A mutex rather than an actor: taking and giving back the
-/// lock then costs no hop to another executor.
-final class KeyedLock: Sendable {
-    private let holders = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
-
-    func acquire(_ key: String) async {
-        let taken = holders.withLock { holders -> Bool in
-            guard holders[key] == nil else { return false }
-            holders[key] = []
-            return true
-        }
-        if taken { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let free = holders.withLock { holders -> Bool in
-                if holders[key] == nil {
-                    holders[key] = []
-                    return true
-                }
-                holders[key, default: []].append(continuation)
-                return false
-            }
-            if free { continuation.resume() }
-        }
-    }
-
-    func release(_ key: String) {
-        let next = holders.withLock { holders -> CheckedContinuation<Void, Never>? in
-            guard var waiting = holders[key] else { return nil }
-            if waiting.isEmpty {
-                holders[key] = nil
-                return nil
-            }
-            let next = waiting.removeFirst()
-            holders[key] = waiting
-            return next
-        }
-        next?.resume()
     }
 }

@@ -33,49 +33,46 @@ extension CommandService {
         if let index = commands.firstIndex(where: { $0.process != id }) {
             throw BatchRejection(index: index, error: .invalidRequest("every entry of a batch concerns the same process (\(id))"))
         }
-        // The decision runs inside `run`, which reports failures as `ServiceError`; the index of the refused
-        // command is kept here so the caller can be told which one it was.
-        var refused: Int?
-        do {
-            return try await run(aggregate: .process(id), context: context) { inputs in
-                refused = nil
-                let registry = inputs.registry
-                var state = inputs.process
-                if let expected = context.expectedVersion {
-                    guard let current = state else { throw ServiceError.notFound("process \(id)") }
-                    guard current.streamVersion == expected else {
-                        throw ServiceError.versionMismatch(expected: expected, current: current.streamVersion)
-                    }
+        let (log, clock) = (log, clock)
+        // A refused command is reported with its index, as `BatchRejection`, through the queue's result.
+        let result = await run(aggregate: .process(id), context: context) { inputs in
+            let registry = inputs.registry
+            var state = inputs.process
+            if let expected = context.expectedVersion {
+                guard let current = state else { throw ServiceError.notFound("process \(id)") }
+                guard current.streamVersion == expected else {
+                    throw ServiceError.versionMismatch(expected: expected, current: current.streamVersion)
                 }
-                let now = clock.now()
-                let known = await log.processIDs
-                var position = state?.lastPosition ?? 0
-                var pending: [PendingEvent] = []
-                for (index, command) in commands.enumerated() {
-                    let events: [PendingEvent]
-                    do {
-                        events = try command.decide(state, registry: registry, now: now, knownProcesses: known)
-                    } catch {
-                        refused = index
-                        throw error
-                    }
-                    for event in events {
-                        position += 1
-                        let envelope = DomainEnvelope(id: EntryID(), position: position, occurredAt: event.occurredAt, recordedAt: now,
-                                                      actor: context.actor, event: event.event)
-                        if state == nil, case .processOpened(let opened) = event.event {
-                            state = ProcessState(opening: envelope, opened)
-                        } else {
-                            state?.apply(envelope)
-                        }
-                    }
-                    pending += events
-                }
-                return pending
             }
-        } catch {
-            if let refused { throw BatchRejection(index: refused, error: error) }
-            throw error
+            let now = clock.now()
+            let known = await log.processIDs
+            var position = state?.lastPosition ?? 0
+            var pending: [PendingEvent] = []
+            for (index, command) in commands.enumerated() {
+                let events: [PendingEvent]
+                do {
+                    events = try command.decide(state, registry: registry, now: now, knownProcesses: known)
+                } catch {
+                    throw BatchRejection(index: index, error: ServiceError.wrap(error))
+                }
+                for event in events {
+                    position += 1
+                    let envelope = DomainEnvelope(id: EntryID(), position: position, occurredAt: event.occurredAt, recordedAt: now,
+                                                  actor: context.actor, event: event.event)
+                    if state == nil, case .processOpened(let opened) = event.event {
+                        state = ProcessState(opening: envelope, opened)
+                    } else {
+                        state?.apply(envelope)
+                    }
+                }
+                pending += events
+            }
+            return pending
+        }
+        switch result {
+        case .success(let outcome): return outcome
+        case .failure(let rejection as BatchRejection): throw rejection
+        case .failure(let error): throw ServiceError.wrap(error)
         }
     }
 }

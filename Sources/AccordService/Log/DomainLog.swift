@@ -197,12 +197,12 @@ public actor DomainLog {
     public nonisolated var isFollowing: Bool { following.load(ordering: .relaxed) }
     private nonisolated let following = Atomic<Bool>(false)
 
-    /// What a command on `stream` is decided on, in one step; `request` is its idempotency namespace, whose
-    /// events may already be in the log (then `replay` tells the first outcome).
-    func decisionInputs(stream: String, process id: ProcessID?, request: String?) -> DecisionInputs {
+    /// What a command on `stream` is decided on, in one step; `requests` are the idempotency namespaces of the
+    /// commands to decide, whose events may already be in the log (then `replays` tells their first outcome).
+    func decisionInputs(stream: String, process id: ProcessID?, requests: [String]) -> DecisionInputs {
         var inputs = DecisionInputs(registry: currentRegistry, process: id.flatMap { currentProcesses[$0] },
-                                    streamVersion: streamVersions[stream], position: position, replay: nil)
-        if let request {
+                                    streamVersion: streamVersions[stream], position: position)
+        for request in requests {
             var found: [(EntryID, Placement)] = []
             while true {
                 let entry = EntryID(EventCodec.deterministicID(namespace: request, index: found.count))
@@ -210,7 +210,7 @@ public actor DomainLog {
                 found.append((entry, placement))
             }
             if let last = found.last?.1 {
-                inputs.replay = CommandOutcome(
+                inputs.replays[request] = CommandOutcome(
                     stream: last.stream,
                     recorded: found.map { .init(entry: $0.0, type: $0.1.type, position: $0.1.position, occurredAt: $0.1.occurredAt, recordedAt: $0.1.recordedAt) },
                     version: last.streamVersion, wasAlreadyRecorded: true)
