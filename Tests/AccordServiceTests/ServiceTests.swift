@@ -54,6 +54,34 @@ struct ServiceTests {
         }
     }
 
+    @Test("every event of the demo is written as Foundation writes it, and canonicalises to the stored payload", arguments: [Backend.sqlite])
+    func payloadsAsFoundationWrites(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            _ = try await service.loadDemo()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var compared = 0
+            var types = Set<String>()
+            var after: Int64 = 0
+            while true {
+                let page = try await service.store.readAll(after: after, limit: 500)
+                guard let last = page.last else { break }
+                after = last.position
+                for event in page {
+                    guard let domain = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: Data(event.payload.bytes))
+                    else { continue }
+                    let ours = try domain.encodePayload()
+                    #expect(ours == Array(try encoder.encode(domain.payload)), "\(event.type) at \(event.position)")
+                    #expect(try JSONPayload(canonicalizing: ours) == event.payload, "\(event.type) at \(event.position)")
+                    compared += 1
+                    types.insert(event.type)
+                }
+            }
+            #expect(compared > 100)
+            #expect(types.count >= 10)
+        }
+    }
+
     @Test("concurrent commands on one process are all recorded: conflicts are decided again", arguments: Backend.allCases)
     func concurrentCommands(_ backend: Backend) async throws {
         try await withService(backend) { service in

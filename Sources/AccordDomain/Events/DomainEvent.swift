@@ -303,27 +303,36 @@ public enum DomainEvent: Hashable, Sendable {
     }
 
     /// Encodes the payload as JSON (keys sorted; the store canonicalises it further).
-    public func encodePayload() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        switch self {
-        case .partyRegistered(let e): return try encoder.encode(e)
-        case .partyAttributeSet(let e): return try encoder.encode(e)
-        case .bodyDefined(let e): return try encoder.encode(e)
-        case .memberJoined(let e): return try encoder.encode(e)
-        case .memberLeft(let e): return try encoder.encode(e)
-        case .memberRolesChanged(let e): return try encoder.encode(e)
-        case .weightTablePublished(let e): return try encoder.encode(e)
-        case .templateRegistered(let e): return try encoder.encode(e)
-        case .processOpened(let e): return try encoder.encode(e)
-        case .stepRecorded(let e): return try encoder.encode(e)
-        case .ballotCast(let e): return try encoder.encode(e)
-        case .ballotWithdrawn(let e): return try encoder.encode(e)
-        case .deadlineSet(let e): return try encoder.encode(e)
-        case .deadlineExtended(let e): return try encoder.encode(e)
-        case .processClosed(let e): return try encoder.encode(e)
-        case .entryRetracted(let e): return try encoder.encode(e)
-        case .entryCorrected(let e): return try encoder.encode(e)
+    public func encodePayload() throws -> [UInt8] {
+        try CanonicalJSON.encode(payload)
+    }
+
+    /// The payload as a value of its own: the event's fields, without the type (which the log keeps beside it).
+    public var payload: Payload { Payload(event: self) }
+
+    public struct Payload: Encodable, Sendable {
+        let event: DomainEvent
+
+        public func encode(to encoder: any Encoder) throws {
+            switch event {
+            case .partyRegistered(let e): try e.encode(to: encoder)
+            case .partyAttributeSet(let e): try e.encode(to: encoder)
+            case .bodyDefined(let e): try e.encode(to: encoder)
+            case .memberJoined(let e): try e.encode(to: encoder)
+            case .memberLeft(let e): try e.encode(to: encoder)
+            case .memberRolesChanged(let e): try e.encode(to: encoder)
+            case .weightTablePublished(let e): try e.encode(to: encoder)
+            case .templateRegistered(let e): try e.encode(to: encoder)
+            case .processOpened(let e): try e.encode(to: encoder)
+            case .stepRecorded(let e): try e.encode(to: encoder)
+            case .ballotCast(let e): try e.encode(to: encoder)
+            case .ballotWithdrawn(let e): try e.encode(to: encoder)
+            case .deadlineSet(let e): try e.encode(to: encoder)
+            case .deadlineExtended(let e): try e.encode(to: encoder)
+            case .processClosed(let e): try e.encode(to: encoder)
+            case .entryRetracted(let e): try e.encode(to: encoder)
+            case .entryCorrected(let e): try e.encode(to: encoder)
+            }
         }
     }
 

@@ -47,12 +47,10 @@ struct CloudEvent<Data: Encodable & Sendable>: Encodable, Sendable {
         return String(repeating: "0", count: max(0, 19 - digits.count)) + digits
     }
 
-    /// Canonical bytes: keys sorted, no escaped slashes.
+    /// Canonical bytes: keys sorted, no escaped slashes (Foundation's form, written by `CanonicalJSON`).
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Notification payloads are built from domain values that always encode.
-        return (try? Array(encoder.encode(self))) ?? Array("{}".utf8)
+        (try? CanonicalJSON.encode(self)) ?? Array("{}".utf8)
     }
 }
 

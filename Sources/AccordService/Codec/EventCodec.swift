@@ -8,7 +8,7 @@ public enum EventCodec {
     public static func proposed(
         _ pending: PendingEvent, id: UUID, actor: ActorRef, correlationId: UUID?, causationId: UUID?, limits: EventStoreLimits
     ) throws -> ProposedEvent {
-        let payload = try JSONPayload(canonicalizing: [UInt8](pending.event.encodePayload()), maximumBytes: limits.maximumPayloadBytes)
+        let payload = try JSONPayload(canonicalizing: pending.event.encodePayload(), maximumBytes: limits.maximumPayloadBytes)
         return ProposedEvent(
             id: id, type: pending.event.typeName, schemaVersion: DomainEvent.schemaVersion, payload: payload,
             actor: EventActor(id: actor.id, name: actor.name), correlationId: correlationId, causationId: causationId,
