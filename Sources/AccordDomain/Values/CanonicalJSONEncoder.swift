@@ -131,15 +131,6 @@ public enum CanonicalJSON {
     }
 }
 
-/// The structure of an encoded value: its objects' keys and its arrays' items.
-public indirect enum JSONShape: Sendable, Hashable {
-    case object([String: JSONShape])
-    case array([JSONShape])
-    case null
-    /// A string, number or boolean.
-    case leaf
-}
-
 /// A value being encoded. Objects and arrays are references: a container handed out earlier keeps filling the
 /// same one.
 enum JSONNode {

@@ -16,15 +16,19 @@ public enum APICoding {
 
     public static func decode<T: Codable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let data = Data(bytes)
-        // Foundation's own parser gives the key structure quickly (decoding it into `JSONValue` would try each
-        // JSON type in turn and throw at every miss); the typed decoding then checks types and required fields.
-        let tree: Any
-        do {
-            tree = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw Problem.malformed("the body is not valid JSON: " + describe(error))
+        // The shape scanner gives the key structure in one pass. What it refuses goes to Foundation's parser,
+        // which words the error, or takes it (it also accepts a trailing comma): nothing it took before is refused.
+        let given: JSONShape
+        if let scanned = JSONShape(parsing: bytes) {
+            given = scanned
+        } else {
+            do {
+                given = shape(of: try JSONSerialization.jsonObject(with: data))
+            } catch {
+                throw Problem.malformed("the body is not valid JSON: " + describe(error))
+            }
         }
-        guard let object = tree as? [String: Any] else { throw Problem.malformed("the body must be a JSON object") }
+        guard case .object = given else { throw Problem.malformed("the body must be a JSON object") }
         let value: T
         do {
             value = try JSONDecoder().decode(T.self, from: data)
@@ -33,7 +37,7 @@ public enum APICoding {
         }
         // Anything the decoded value would not write back was not understood.
         if let echoed = try? CanonicalJSON.shape(of: value) {
-            let unknown = unknownKeys(object, known: echoed, path: "")
+            let unknown = given.unknownKeys(comparedWith: echoed)
             if !unknown.isEmpty {
                 throw Problem.malformed("unknown field" + (unknown.count > 1 ? "s " : " ") + unknown.map { "'\($0)'" }.joined(separator: ", "),
                                         errors: unknown.map { "\($0): unknown field" })
@@ -42,22 +46,11 @@ public enum APICoding {
         return value
     }
 
-    /// Keys present in `given` (with a non-null value) that the decoded value does not carry.
-    static func unknownKeys(_ given: Any, known: JSONShape, path: String) -> [String] {
-        if let g = given as? [String: Any] {
-            // The type took an object and wrote back something else (a custom coding): nothing to compare.
-            guard case .object(let k) = known else { return [] }
-            return g.keys.sorted().flatMap { key -> [String] in
-                guard let value = g[key], !(value is NSNull) else { return [] }
-                let childPath = path.isEmpty ? key : "\(path).\(key)"
-                guard let knownValue = k[key] else { return [childPath] }
-                return unknownKeys(value, known: knownValue, path: childPath)
-            }
-        }
-        if let g = given as? [Any], case .array(let k) = known {
-            return zip(g, k).enumerated().flatMap { i, pair in unknownKeys(pair.0, known: pair.1, path: "\(path)[\(i)]") }
-        }
-        return []
+    /// The shape of a tree from Foundation's parser.
+    static func shape(of tree: Any) -> JSONShape {
+        if let object = tree as? [String: Any] { return .object(object.mapValues(shape)) }
+        if let array = tree as? [Any] { return .array(array.map(shape)) }
+        return tree is NSNull ? .null : .leaf
     }
 
     static func describe(_ error: any Error) -> String {

@@ -26,7 +26,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw ServiceError.unauthenticated("use 'Authorization: Bearer <token>'")
             }
-            let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let secret = parts[1].trimmingHTTPWhitespace
             if let principal = try await cache.principal(for: secret, accounts: accounts) {
                 context.principal = principal
             } else {

@@ -156,7 +156,7 @@ public enum ETag {
 
     /// Parses `If-Match`: `"3"`, `W/"3"`, `3`, or `*` (nil: any version).
     public static func parse(_ header: String) throws -> Int64? {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingHTTPWhitespace
         if trimmed == "*" { return nil }
         var text = trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
         if text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 { text = String(text.dropFirst().dropLast()) }

@@ -63,7 +63,7 @@ extension APIEnvironment {
     /// The request body as JSON bytes: 415 for another media type, 413 beyond the limit.
     public func jsonBody(_ request: Request) async throws -> [UInt8] {
         let contentType = request.headers[.contentType]
-        let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingHTTPWhitespace.lowercased() }
         guard mediaType == "application/json" || mediaType?.hasSuffix("+json") == true else {
             throw Problem.unsupportedMediaType(contentType)
         }
@@ -185,7 +185,7 @@ struct WriteHeaders {
     init(_ request: Request) throws {
         expectedVersion = try request.headers[.ifMatch].flatMap { header throws in try ETag.parse(header) }
         if let text = request.headers[.correlationID] {
-            guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
+            guard let id = UUID(uuidString: text.trimmingHTTPWhitespace) else {
                 throw Problem.badParameter("X-Correlation-Id", "'\(text)' is not a UUID")
             }
             correlationId = id

@@ -299,6 +299,8 @@ struct NotifierPass {
 
     /// Parliamentary approvals with a mandate end that count (or counted until they lapsed) as of `asOf`.
     private func approvals(of process: ProcessState, asOf: Instant) -> [Approval] {
+        // Most templates have no parliamentary stage: no snapshot to build at every event for them.
+        guard process.definition.stages.contains(where: { $0.kind == .parliamentary }) else { return [] }
         let snapshot = ProcessSnapshot(process: process, registry: state.registry, asOf: asOf)
         var approvals: [Approval] = []
         for party in snapshot.standings.keys.sorted() {
