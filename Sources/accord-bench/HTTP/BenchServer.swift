@@ -161,7 +161,7 @@ struct BenchSetup {
 
     /// The wrk script of a scenario, with fresh processes for the writing ones: the requests it sends, in turn,
     /// and a `done` that prints the figures.
-    func script(for scenario: Scenario) async throws -> String {
+    func script(for scenario: Scenario, thinkMilliseconds: Int = 0) async throws -> String {
         let paths: [String]
         let parties: [String]
         let method: String
@@ -197,6 +197,7 @@ struct BenchSetup {
               local body = string.format('{"party":"%s","stage":"pledged","details":{"pledge":{"troops":%d}}}', party, 1000 + (counter % 997))
               return wrk.format("POST", path, nil, body)
             end
+            \(thinkMilliseconds > 0 ? "delay = function() return \(thinkMilliseconds) end" : "")
             done = function(summary, latency, requests)
               local e = summary.errors
               io.write(string.format('WRK {"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n',

@@ -33,6 +33,9 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Concurrent connections, comma-separated.")
     var connections = "1,64"
 
+    @Option(help: "Offered load in requests/s over all connections: each connection waits connections/rate seconds before each request, so latency is measured below saturation (wrk's delay hook). 0: every connection sends its next request as soon as the last is answered.")
+    var rate = 0
+
     @Option(help: "Seconds per measurement.")
     var duration = 10
 
@@ -58,6 +61,7 @@ struct HTTPBench: AsyncParsableCommand {
     var quietWait = 60
 
     func validate() throws {
+        guard rate >= 0 else { throw ValidationError("--rate is not negative") }
         guard duration > 0, warmup >= 0, rounds > 0 else { throw ValidationError("--duration and --rounds must be positive and --warmup not negative") }
         for backend in backends.split(separator: ",") where backend != "sqlite" && backend != "postgres" {
             throw ValidationError("unknown backend '\(backend)'")
@@ -82,15 +86,19 @@ struct HTTPBench: AsyncParsableCommand {
                 for round in 1...max(1, rounds) {
                     for scenario in scenarios.split(separator: ",").compactMap({ Scenario(rawValue: String($0)) }) {
                         for count in connectionCounts {
+                            // Milliseconds each connection waits before a request, for the offered rate.
+                            let think = rate > 0 ? max(1, count * 1000 / rate) : 0
                             if warmup > 0 {
-                                _ = try wrk.run(script: try await setup.script(for: scenario), url: server.baseURL, connections: count, seconds: warmup)
+                                _ = try wrk.run(script: try await setup.script(for: scenario, thinkMilliseconds: think), url: server.baseURL,
+                                                connections: count, seconds: warmup)
                             }
-                            let script = try await setup.script(for: scenario)
+                            let script = try await setup.script(for: scenario, thinkMilliseconds: think)
                             CPU.waitUntilQuiet(atMost: quietWait)
                             var measurement = try wrk.run(script: script, url: server.baseURL, connections: count, seconds: duration)
                             measurement.backend = backend
                             measurement.scenario = scenario.rawValue
                             measurement.round = round
+                            measurement.offeredRate = rate
                             measurement.report()
                             results.append(measurement)
                             guard measurement.failed == 0 else {

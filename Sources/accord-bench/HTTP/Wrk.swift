@@ -73,6 +73,8 @@ struct HTTPMeasurement {
     var backend = ""
     var scenario = ""
     var round = 1
+    /// The offered load (`--rate`), 0 for a closed loop at saturation.
+    var offeredRate = 0
     var connections: Int
     var figures: WrkFigures
     var pressure: Pressure.Share
@@ -82,7 +84,7 @@ struct HTTPMeasurement {
 
     func report() {
         var fields: [(String, String)] = [
-            ("backend", "\"\(backend)\""), ("scenario", "\"\(scenario)\""), ("round", "\(round)"), ("connections", "\(connections)"),
+            ("backend", "\"\(backend)\""), ("scenario", "\"\(scenario)\""), ("round", "\(round)"), ("connections", "\(connections)"), ("offered_rate", "\(offeredRate)"),
             ("requests", "\(figures.requests)"), ("seconds", String(format: "%.3f", Double(figures.duration_us) / 1e6)),
             ("requests_per_s", String(Int(requestsPerSecond.rounded()))),
             ("p50_ms", String(format: "%.3f", Double(figures.p50_us) / 1000)), ("p90_ms", String(format: "%.3f", Double(figures.p90_us) / 1000)),
