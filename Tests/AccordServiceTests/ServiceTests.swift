@@ -206,6 +206,53 @@ struct ServiceTests {
         await database.cleanUp()
     }
 
+    @Test("two instances recording on one process at once: every step is recorded once, conflicts decided again on the other's events",
+          arguments: Backend.allCases)
+    func twoInstancesOnOneProcess(_ backend: Backend) async throws {
+        let database = try await TestDatabase.fresh(backend)
+        let first = AccordService(store: try await database.open(), clock: SystemWallClock())
+        let second = AccordService(store: try await database.open(), clock: SystemWallClock())
+        do {
+            try await first.start()
+            try await first.loadReferenceData()
+            try await second.start(registerTemplates: false)
+            let id = ProcessID()
+            _ = try await first.commands.execute(
+                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
+                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
+                context: CommandContext(actor: officer))
+            try await second.log.synchronize()
+            let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, ally) in allies.enumerated() {
+                    let service = index % 2 == 0 ? first : second
+                    group.addTask {
+                        _ = try await service.commands.execute(
+                            .recordStep(process: id, step: StepContent(party: PartyCode(ally)!, stage: StageID("signed")!),
+                                        occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z")),
+                            context: CommandContext(actor: officer))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for service in [first, second] {
+                try await service.log.synchronize()
+                let state = try #require(await service.log.process(id))
+                #expect(state.steps.count == allies.count)
+                #expect(Set(state.steps.values.map(\.current.content.party.rawValue)) == Set(allies))
+                #expect(state.streamVersion == Int64(allies.count))
+            }
+        } catch {
+            await first.shutdown()
+            await second.shutdown()
+            await database.cleanUp()
+            throw error
+        }
+        await first.shutdown()
+        await second.shutdown()
+        await database.cleanUp()
+    }
+
     @Test("If-Match with a stale version is refused and records nothing", arguments: Backend.allCases)
     func ifMatch(_ backend: Backend) async throws {
         try await withService(backend) { service in

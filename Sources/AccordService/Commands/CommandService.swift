@@ -185,6 +185,8 @@ public struct CommandService: Sendable {
                     }
                     if results.allSatisfy({ $0 != nil }) { return results.map { $0! } }
                     try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+                    // The other writer's events must be in the log before deciding again.
+                    synchronized = false
                     continue
                 }
                 if case .idempotencyConflict = error {
