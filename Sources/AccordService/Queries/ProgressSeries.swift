@@ -44,17 +44,17 @@ extension QueryService {
         // Sampling evaluates the rules once per instant. Without dependencies the samples depend only on what is
         // known (not on `asOf`), so they are kept per log position: a page asked "as of now" again and again
         // evaluates only its last point.
-        let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
+        let key = PositionCache<[Instant: [ProgressSample]]>.Key(process: id, position: view.position, cutoff: cutoff)
         var samples: [Instant: [ProgressSample]] = [:]
         if dependencies.isEmpty {
-            if let cached = await progressCache.lookup(key) {
+            if let cached = await progress.value(for: key) {
                 samples = cached
             } else {
                 var walk = SnapshotWalk(process: process, registry: view.registry)
                 for instant in Set(candidates).sorted() {
                     samples[instant] = Self.sample(&walk, at: instant, dependencies: dependencies)
                 }
-                await progressCache.store(key, samples)
+                await progress.store(samples, for: key)
             }
         }
         func record(_ instant: Instant, _ sampled: [ProgressSample]) {
@@ -89,18 +89,4 @@ struct ProgressSample: Sendable {
     var rule: RuleID
     var value: Int64
     var status: RuleStatus
-}
-
-/// Progress samples by process and log position (what is known), for every instant the process could change.
-actor ProgressCache {
-    private var entries: [EvaluationCache.Key: [Instant: [ProgressSample]]] = [:]
-    static let capacity = 256
-
-    func lookup(_ key: EvaluationCache.Key) -> [Instant: [ProgressSample]]? { entries[key] }
-
-    func store(_ key: EvaluationCache.Key, _ samples: [Instant: [ProgressSample]]) {
-        // Older log positions are never asked for again once a write happened; start afresh.
-        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-        entries[key] = samples
-    }
 }

@@ -7,8 +7,10 @@ import AccordEventStore
 public struct QueryService: Sendable {
     public let log: DomainLog
     public let clock: any WallClock
-    let cache = EvaluationCache()
-    let progressCache = ProgressCache()
+    /// Evaluations, each valid over a span of "as of" instants.
+    let evaluations = PositionCache<[EvaluationSpan]>(capacity: 4096)
+    /// Progress samples for every instant a process could change.
+    let progress = PositionCache<[Instant: [ProgressSample]]>(capacity: 256)
 
     public init(log: DomainLog, clock: any WallClock) {
         self.log = log
@@ -32,8 +34,12 @@ public struct QueryService: Sendable {
         async -> (evaluation: ProcessEvaluation, from: Instant, until: Instant)?
     {
         guard let process = view.processes[id] else { return nil }
-        let key = EvaluationCache.Key(process: id, position: view.position, cutoff: cutoff)
-        if let cached = await cache.lookup(key, asOf: asOf) { return cached }
+        let key = PositionCache<[EvaluationSpan]>.Key(process: id, position: view.position, cutoff: cutoff)
+        if let span = await evaluations.value(for: key)?.first(where: { $0.from <= asOf && asOf < $0.until }) {
+            var evaluation = span.evaluation
+            evaluation.asOf = asOf
+            return (evaluation, span.from, span.until)
+        }
         var dependencies: [ProcessID: DependencyTimeline] = [:]
         var until = Instant.distantFuture
         for rule in process.definition.rules {
@@ -45,7 +51,7 @@ public struct QueryService: Sendable {
         }
         let evaluation = ProcessEvaluator.evaluate(process, registry: view.registry, asOf: asOf, dependencies: dependencies)
         until = min(until, ProcessEvaluator.nextChange(after: asOf, of: evaluation, process: process, registry: view.registry, dependencies: dependencies))
-        await cache.store(key, evaluation, from: asOf, until: until)
+        await evaluations.append(EvaluationSpan(from: asOf, until: until, evaluation: evaluation), for: key)
         return (evaluation, asOf, until)
     }
 
@@ -358,38 +364,3 @@ public struct QueryService: Sendable {
     }
 }
 
-/// Evaluations by process and log position, each valid over a span of "as of" instants.
-actor EvaluationCache {
-    struct Key: Hashable {
-        var process: ProcessID
-        var position: Int64
-        var cutoff: KnowledgeCutoff
-    }
-
-    struct Entry {
-        var from: Instant
-        var until: Instant
-        var evaluation: ProcessEvaluation
-    }
-
-    private var entries: [Key: [Entry]] = [:]
-    private var count = 0
-    static let capacity = 4096
-
-    func lookup(_ key: Key, asOf: Instant) -> (evaluation: ProcessEvaluation, from: Instant, until: Instant)? {
-        guard let entry = entries[key]?.first(where: { $0.from <= asOf && asOf < $0.until }) else { return nil }
-        var evaluation = entry.evaluation
-        evaluation.asOf = asOf
-        return (evaluation, entry.from, entry.until)
-    }
-
-    func store(_ key: Key, _ evaluation: ProcessEvaluation, from: Instant, until: Instant) {
-        if count >= Self.capacity {
-            // Older log positions are never asked for again once a write happened; start afresh.
-            entries.removeAll(keepingCapacity: true)
-            count = 0
-        }
-        entries[key, default: []].append(Entry(from: from, until: until, evaluation: evaluation))
-        count += 1
-    }
-}
