@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "AccordCLITests",
             dependencies: [
-                "accord", "AccordService", "AccordDomain", "AccordEventStore", "AccordTestSupport", "CSQLite",
+                "accord", "AccordService", "AccordDomain", "AccordHTTP", "AccordEventStore", "AccordTestSupport", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

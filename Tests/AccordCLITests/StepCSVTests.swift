@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import AccordTestSupport
 import Foundation
 import Testing

@@ -4,10 +4,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-struct StepBatchRequest: Codable, Sendable {
-    var steps: [StepRequest]
-}
-
 /// `POST /v1/processes/{process}/steps/batch`: several stage steps recorded as one unit (the CLI's CSV
 /// import). Each step is validated against the process with the batch's earlier steps applied; the steps are
 /// appended in one atomic append, or — when any is refused — nothing is recorded and the problem names the

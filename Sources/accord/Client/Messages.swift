@@ -1,86 +1,9 @@
 import AccordDomain
 import AccordService
 
-// The JSON the client sends and the answers it reads that have no public type of their own. Read models
-// (summaries, matrix, results) come from AccordService and AccordDomain, shared with the server.
-
-struct OpenProcessBody: Encodable {
-    var id: ProcessID?
-    var title: String
-    var reference: String?
-    var template: TemplateID
-    var templateVersion: Int64?
-    var parameters: [String: JSONValue]?
-    var electorate: ElectorateSpec?
-    var occurredAt: Instant?
-}
-
-/// A stage step, as `POST …/steps` and each item of `POST …/steps/batch` take it.
-struct StepBody: Encodable {
-    var party: PartyCode
-    var stage: StageID
-    var details: StepDetails?
-    var source: String?
-    var note: String?
-    var occurredAt: Instant?
-}
-
-struct StepBatchBody: Encodable {
-    var steps: [StepBody]
-}
-
-struct BallotBody: Encodable {
-    var party: PartyCode
-    var position: BallotPosition
-    var statement: String?
-    var source: String?
-    var note: String?
-    var occurredAt: Instant?
-}
-
-struct BallotWithdrawalBody: Encodable {
-    var party: PartyCode
-    var reason: String?
-    var occurredAt: Instant?
-}
-
-struct DeadlineBody: Encodable {
-    var deadline: DeadlineID?
-    var localTime: String
-    var timeZone: String?
-    var reason: String?
-    var occurredAt: Instant?
-}
-
-struct CloseBody: Encodable {
-    var note: String?
-    var occurredAt: Instant?
-}
-
-struct RetractionBody: Encodable {
-    var entry: EntryID
-    var reason: String
-}
-
-struct CorrectionBody: Encodable {
-    var entry: EntryID
-    var reason: String
-    var effectiveAt: Instant?
-    var step: StepContent?
-    var ballot: BallotContent?
-}
-
-struct WhatIfBody: Encodable {
-    struct Hypothesis: Encodable {
-        var kind: String
-        var party: PartyCode
-        var stage: StageID?
-        var position: BallotPosition?
-    }
-
-    var asOf: Instant?
-    var hypotheses: [Hypothesis]
-}
+// The answers the client reads that have no public type of their own. Request bodies come from AccordHTTP
+// (`ProcessRequests.swift`), read models (summaries, matrix, results) from AccordService and AccordDomain:
+// both shared with the server.
 
 /// What a write answers.
 struct RecordedAnswer: Decodable {

@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import ArgumentParser
 
 struct BallotGroup: AsyncParsableCommand {
@@ -34,7 +35,7 @@ struct BallotCast: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let body = BallotBody(party: party, position: position, statement: statement, source: entry.source, note: entry.note,
+            let body = BallotRequest(party: party, position: position, statement: statement, source: entry.source, note: entry.note,
                                   occurredAt: try Times.option(entry.date, "--date"))
             try WriteReport.print(try await client.post("/v1/processes/\(process)/ballots", body, ifMatch: version.ifVersion), json: output.json)
         }
@@ -62,7 +63,7 @@ struct BallotWithdraw: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let body = BallotWithdrawalBody(party: party, reason: reason, occurredAt: try Times.option(date, "--date"))
+            let body = BallotWithdrawalRequest(party: party, reason: reason, occurredAt: try Times.option(date, "--date"))
             try WriteReport.print(try await client.post("/v1/processes/\(process)/ballot-withdrawals", body, ifMatch: version.ifVersion), json: output.json)
         }
     }

@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import Foundation
 import ArgumentParser
 
@@ -23,9 +24,9 @@ struct DeadlineValueOptions: ParsableArguments {
     @Option(help: ArgumentHelp("When the decision was taken: a date or date-time. Default: now.", valueName: "date"))
     var date: String?
 
-    func body(deadline: DeadlineID?) throws(ClientFailure) -> DeadlineBody {
-        DeadlineBody(deadline: deadline, localTime: localTime.replacingOccurrences(of: " ", with: "T"), timeZone: timeZone, reason: reason,
-                     occurredAt: try Times.option(date, "--date"))
+    func body() throws(ClientFailure) -> DeadlineExtensionRequest {
+        DeadlineExtensionRequest(localTime: localTime.replacingOccurrences(of: " ", with: "T"), timeZone: timeZone, reason: reason,
+                                 occurredAt: try Times.option(date, "--date"))
     }
 }
 
@@ -46,7 +47,8 @@ struct DeadlineSet: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let answer = try await client.post("/v1/processes/\(process)/deadlines", try value.body(deadline: deadline), ifMatch: version.ifVersion)
+            let answer = try await client.post("/v1/processes/\(process)/deadlines", DeadlineRequest(deadline: deadline, try value.body()),
+                                               ifMatch: version.ifVersion)
             try WriteReport.print(answer, json: output.json)
         }
     }
@@ -69,7 +71,7 @@ struct DeadlineExtend: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let answer = try await client.post("/v1/processes/\(process)/deadlines/\(deadline)/extensions", try value.body(deadline: nil),
+            let answer = try await client.post("/v1/processes/\(process)/deadlines/\(deadline)/extensions", try value.body(),
                                                ifMatch: version.ifVersion)
             try WriteReport.print(answer, json: output.json)
         }

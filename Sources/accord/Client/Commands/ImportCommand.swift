@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import ArgumentParser
 import Foundation
 
@@ -56,7 +57,7 @@ struct ImportSteps: AsyncParsableCommand {
                 recording.update(0)
                 let answer: APIResponse
                 do {
-                    answer = try await client.post("/v1/processes/\(process)/steps/batch", StepBatchBody(steps: rows.map(\.step)),
+                    answer = try await client.post("/v1/processes/\(process)/steps/batch", StepBatchRequest(steps: rows.map(\.step)),
                                                    ifMatch: version.ifVersion)
                 } catch let ClientFailure.refused(status, type, detail, index?) where rows.indices.contains(index) {
                     // The server names the step by its index in the batch; the file's reader wants its line.

@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import AccordService
 import ArgumentParser
 import Foundation
@@ -130,7 +131,7 @@ struct ProcessOpen: AsyncParsableCommand {
                 values[String(parameter[..<equals])] = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
             }
             let id = id ?? ProcessID()
-            let body = OpenProcessBody(
+            let body = OpenProcessRequest(
                 id: id, title: title, reference: reference, template: template, templateVersion: templateVersion,
                 parameters: values.isEmpty ? nil : values, electorate: parties.isEmpty ? nil : .parties(parties),
                 occurredAt: try Times.option(date, "--date"))
@@ -162,7 +163,7 @@ struct ProcessClose: AsyncParsableCommand {
     func run() async throws {
         try await server.withClient { client in
             let answer = try await client.post("/v1/processes/\(process)/close",
-                                               CloseBody(note: note, occurredAt: try Times.option(date, "--date")), ifMatch: version.ifVersion)
+                                               CloseRequest(note: note, occurredAt: try Times.option(date, "--date")), ifMatch: version.ifVersion)
             try WriteReport.print(answer, json: output.json)
         }
     }
@@ -194,20 +195,20 @@ struct ProcessWhatIf: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            var hypotheses: [WhatIfBody.Hypothesis] = []
+            var hypotheses: [WhatIfRequest.Hypothesis] = []
             for text in steps {
                 let (party, rest) = try Self.split(text, "--step")
                 guard let stage = StageID(rest) else { throw ClientFailure.usage("--step \(text): '\(rest)' is not a stage id") }
-                hypotheses.append(.init(kind: "step", party: party, stage: stage))
+                hypotheses.append(.init(kind: .step, party: party, stage: stage))
             }
             for text in ballots {
                 let (party, rest) = try Self.split(text, "--ballot")
                 guard let position = BallotPosition(rawValue: rest) else {
                     throw ClientFailure.usage("--ballot \(text): '\(rest)' is not one of \(BallotPosition.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                hypotheses.append(.init(kind: "ballot", party: party, position: position))
+                hypotheses.append(.init(kind: .ballot, party: party, position: position))
             }
-            hypotheses += withdrawals.map { .init(kind: "ballot-withdrawal", party: $0) }
+            hypotheses += withdrawals.map { .init(kind: .ballotWithdrawal, party: $0) }
             guard !hypotheses.isEmpty else { throw ClientFailure.usage("give at least one --step, --ballot or --withdraw-ballot") }
             let asOf = try asOf.map { text throws(ClientFailure) -> Instant in
                 guard let instant = Times.endOfDayOrInstant(text) else {
@@ -215,7 +216,7 @@ struct ProcessWhatIf: AsyncParsableCommand {
                 }
                 return instant
             }
-            let answer = try await client.post("/v1/processes/\(process)/what-if", WhatIfBody(asOf: asOf, hypotheses: hypotheses))
+            let answer = try await client.post("/v1/processes/\(process)/what-if", WhatIfRequest(asOf: asOf, hypotheses: hypotheses))
             if output.json { return print(answer.text) }
             let outcome = try answer.decode(WhatIfAnswer.self)
             let before = Dictionary(outcome.before.map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })

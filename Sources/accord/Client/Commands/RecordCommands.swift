@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import ArgumentParser
 import Foundation
 
@@ -120,7 +121,7 @@ struct RecordStep: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let body = StepBody(party: party, stage: stage, details: try details.details(), source: entry.source, note: entry.note,
+            let body = StepRequest(party: party, stage: stage, details: try details.details(), source: entry.source, note: entry.note,
                                 occurredAt: try Times.option(entry.date, "--date"))
             try WriteReport.print(try await client.post("/v1/processes/\(process)/steps", body, ifMatch: version.ifVersion), json: output.json)
         }
@@ -170,7 +171,7 @@ struct RecordPledge: AsyncParsableCommand {
             let pledge = PledgeDetails(
                 troops: troops, capabilities: offered.map { CapabilityPledge(component: $0, lead: leads.contains($0)) },
                 conditions: conditions, caveats: caveats)
-            let body = StepBody(party: party, stage: stage, details: StepDetails(pledge: pledge), source: entry.source, note: entry.note,
+            let body = StepRequest(party: party, stage: stage, details: StepDetails(pledge: pledge), source: entry.source, note: entry.note,
                                 occurredAt: try Times.option(entry.date, "--date"))
             try WriteReport.print(try await client.post("/v1/processes/\(process)/steps", body, ifMatch: version.ifVersion), json: output.json)
         }
@@ -221,7 +222,7 @@ struct RecordCorrection: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            var body = CorrectionBody(entry: entry, reason: reason, effectiveAt: try Times.option(effective, "--effective"))
+            var body = CorrectionRequest(entry: entry, reason: reason, effectiveAt: try Times.option(effective, "--effective"))
             switch (stage, position) {
             case let (stage?, nil):
                 body.step = StepContent(party: party, stage: stage, details: try details.details(), source: source, note: note)
@@ -255,7 +256,7 @@ struct RecordRetraction: AsyncParsableCommand {
 
     func run() async throws {
         try await server.withClient { client in
-            let answer = try await client.post("/v1/processes/\(process)/retractions", RetractionBody(entry: entry, reason: reason), ifMatch: version.ifVersion)
+            let answer = try await client.post("/v1/processes/\(process)/retractions", RetractionRequest(entry: entry, reason: reason), ifMatch: version.ifVersion)
             try WriteReport.print(answer, json: output.json)
         }
     }

@@ -1,4 +1,5 @@
 import AccordDomain
+import AccordHTTP
 import Foundation
 import AccordService
 
@@ -11,7 +12,7 @@ enum StepCSV {
     struct Row: Sendable {
         /// The line the row starts on, for messages.
         var line: Int
-        var step: StepBody
+        var step: StepRequest
     }
 
     /// A problem at a place in the file; `column` and `name` are nil for problems of a whole row.
@@ -110,7 +111,7 @@ enum StepCSV {
             let source = text("source", maximum: DomainLimits.maximumSourceLength)
             let note = text("note", maximum: DomainLimits.maximumNoteLength)
             if let party, let stage, let date, rowProblems.isEmpty {
-                rows.append(Row(line: record.line, step: StepBody(party: party, stage: stage, source: source, note: note, occurredAt: date)))
+                rows.append(Row(line: record.line, step: StepRequest(party: party, stage: stage, source: source, note: note, occurredAt: date)))
             }
             problems += rowProblems
         }
