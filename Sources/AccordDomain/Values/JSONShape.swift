@@ -29,9 +29,20 @@ public indirect enum JSONShape: Sendable, Hashable {
         }
     }
 
-    /// The shape of JSON text, checked against JSON's grammar (RFC 8259) on the way; nil when it is not JSON,
-    /// or nested deeper than `maximumDepth`. Strings are checked, not decoded, except object keys.
+    /// The shape of JSON text, checked against JSON's grammar (RFC 8259) on the way; nil when it is not JSON
+    /// (not UTF-8 included), or nested deeper than `maximumDepth`. Strings are checked, not decoded, except object keys.
     public init?(parsing bytes: [UInt8], maximumDepth: Int = 512) {
+        if bytes.contains(where: { $0 >= 0x80 }) {
+            var parser = Unicode.UTF8.ForwardParser()
+            var iterator = bytes.makeIterator()
+            scalars: while true {
+                switch parser.parseScalar(from: &iterator) {
+                case .valid: continue
+                case .emptyInput: break scalars
+                case .error: return nil
+                }
+            }
+        }
         var scanner = Scanner(bytes: bytes, maximumDepth: maximumDepth)
         guard let shape = scanner.value(depth: 0) else { return nil }
         scanner.skipWhitespace()
@@ -165,8 +176,15 @@ public indirect enum JSONShape: Sendable, Hashable {
                     index += 1
                     guard let next = current else { return nil }
                     if next == UInt8(ascii: "u") {
-                        guard index + 4 < bytes.count, bytes[index + 1...index + 4].allSatisfy(Self.isHex) else { return nil }
+                        guard let code = hex4(at: index + 1) else { return nil }
                         index += 5
+                        // A surrogate stands only in a pair, high then low (as Foundation's parser requires).
+                        if (0xDC00..<0xE000).contains(code) { return nil }
+                        if (0xD800..<0xDC00).contains(code) {
+                            guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"),
+                                  let low = hex4(at: index + 2), (0xDC00..<0xE000).contains(low) else { return nil }
+                            index += 6
+                        }
                     } else {
                         guard Array(#""\/bfnrt"#.utf8).contains(next) else { return nil }
                         index += 1
@@ -180,12 +198,20 @@ public indirect enum JSONShape: Sendable, Hashable {
             return nil
         }
 
+        /// The value of four hex digits at `at`, nil when they are not.
+        func hex4(at start: Int) -> UInt32? {
+            guard start + 4 <= bytes.count, bytes[start..<start + 4].allSatisfy(Self.isHex) else { return nil }
+            return bytes[start..<start + 4].reduce(0) { value, byte in
+                let digit: UInt8 = byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x61 + 10
+                return value << 4 | UInt32(digit)
+            }
+        }
+
         static func isHex(_ byte: UInt8) -> Bool {
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
         }
 
-        /// The text of a string's content with its (already checked) escapes resolved; unpaired surrogates
-        /// become U+FFFD.
+        /// The text of a string's content with its (already checked) escapes resolved.
         static func unescape(_ raw: ArraySlice<UInt8>) -> String {
             var scalars = String.UnicodeScalarView()
             var bytes: [UInt8] = []
