@@ -201,7 +201,11 @@ public indirect enum JSONShape: Sendable, Hashable {
         /// The value of four hex digits at `at`, nil when they are not.
         func hex4(at start: Int) -> UInt32? {
             guard start + 4 <= bytes.count, bytes[start..<start + 4].allSatisfy(Self.isHex) else { return nil }
-            return bytes[start..<start + 4].reduce(0) { value, byte in
+            return Self.value(ofHex: bytes[start..<start + 4])
+        }
+
+        static func value(ofHex digits: ArraySlice<UInt8>) -> UInt32 {
+            digits.reduce(0) { value, byte in
                 let digit: UInt8 = byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x61 + 10
                 return value << 4 | UInt32(digit)
             }
@@ -220,12 +224,7 @@ public indirect enum JSONShape: Sendable, Hashable {
                 scalars.append(contentsOf: String(decoding: bytes, as: UTF8.self).unicodeScalars)
                 bytes.removeAll(keepingCapacity: true)
             }
-            func hex4(_ at: Int) -> UInt32 {
-                raw[at..<at + 4].reduce(0) { value, byte in
-                    let digit: UInt8 = byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x61 + 10
-                    return value << 4 | UInt32(digit)
-                }
-            }
+            func hex4(_ at: Int) -> UInt32 { value(ofHex: raw[at..<at + 4]) }
             while index < raw.endIndex {
                 let byte = raw[index]
                 guard byte == UInt8(ascii: "\\") else {
