@@ -148,3 +148,61 @@ struct IncrementalProcessStateTests {
         }
     }
 }
+
+@Suite("Commands decided on their party alone")
+struct PartyAloneDecisionTests {
+    /// Steps of the accession ladder on random dates, valid or not, then one more command for another party.
+    static let historyGen = Gen<Int>.int(in: 0...59).array(of: 1...40)
+
+    /// A step, a ballot or a withdrawal for `party`, picked by `pick`.
+    static func command(_ pick: Int, _ id: ProcessID, party: PartyCode, stages: [String], ballots: Bool) -> ProcessCommand {
+        let at = World.instant(CivilDate(iso8601: "2022-08-01")!.adding(days: Int64((pick * 37) % 400)).iso8601)
+        switch ballots ? pick % 3 : 0 {
+        case 1: return .castBallot(process: id, ballot: BallotContent(party: party, position: PropertyTests.positions[pick % PropertyTests.positions.count]), occurredAt: at)
+        case 2: return .withdrawBallot(process: id, party: party, reason: "changed its mind", occurredAt: at)
+        default:
+            // Every other one is the ladder's first stage, so that many are accepted.
+            let stage = pick % 2 == 0 ? stages[0] : stages[(pick / 3) % stages.count]
+            return .recordStep(process: id, step: StepContent(party: party, stage: World.stage(stage)), occurredAt: at)
+        }
+    }
+
+    static func decision(_ command: ProcessCommand, in world: World) -> Result<[PendingEvent], DomainError> {
+        Result { () throws(DomainError) in try command.decide(world.process(command.process), registry: world.registry, now: world.now) }
+    }
+
+    @Test("a step, ballot or withdrawal is decided the same whether or not another party's was recorded just before it")
+    func independentOfOtherParties() async throws {
+        let (accession, accessionID, allies) = try PropertyTests.accession()
+        var council = try PropertyTests.council()
+        let councilID = try council.open("eu-council-qualified-majority", at: "2022-07-05")
+        let members = EUCouncilTests.members.map(World.party)
+        await propertyCheck(count: 200, input: Self.historyGen, Gen<Int>.int(in: 0...999), Gen<Int>.int(in: 0...999)) { picks, first, second in
+            for ballots in [false, true] {
+                var world = ballots ? council : accession
+                let id = ballots ? councilID : accessionID
+                let parties = ballots ? members : allies
+                let stages = ballots ? ["yes"] : PropertyTests.accessionLadder
+                if !ballots {
+                    for pick in picks { _ = try? world.run(Self.command(pick, id, party: parties[pick % parties.count], stages: stages, ballots: false)) }
+                } else {
+                    for pick in picks { _ = try? world.run(Self.command(pick * 3 + 1, id, party: parties[pick % parties.count], stages: stages, ballots: true)) }
+                }
+                let a = Self.command(first, id, party: parties[first % parties.count], stages: stages, ballots: ballots)
+                var otherParty = parties[second % parties.count]
+                if otherParty == a.decidedOnPartyAlone { otherParty = parties[(second + 1) % parties.count] }
+                let b = Self.command(second, id, party: otherParty, stages: stages, ballots: ballots)
+                #expect(a.decidedOnPartyAlone != nil && b.decidedOnPartyAlone != nil && a.decidedOnPartyAlone != b.decidedOnPartyAlone)
+                var after = world
+                guard (try? after.run(a)) != nil else { continue }
+                let alone = Self.decision(b, in: world)
+                let afterOther = Self.decision(b, in: after)
+                switch (alone, afterOther) {
+                case (.success(let x), .success(let y)): #expect(x == y, "\(a) then \(b)")
+                case (.failure(let x), .failure(let y)): #expect(x == y, "\(a) then \(b)")
+                default: Issue.record("\(b) decided differently after \(a): \(alone) / \(afterOther)")
+                }
+            }
+        }
+    }
+}

@@ -57,6 +57,19 @@ public enum ProcessCommand: Hashable, Sendable {
         }
     }
 
+    /// The party whose own entries, with what these commands never change (whether the process is open, its
+    /// deadlines, its template, the registry), decide this command: a step, a ballot or a ballot's withdrawal.
+    /// Two such commands for different parties do not change each other's decision, so a burst of them can be
+    /// decided on one state (a property test holds the validation to this). Nil for any other command.
+    public var decidedOnPartyAlone: PartyCode? {
+        switch self {
+        case .recordStep(_, let step, _): step.party
+        case .castBallot(_, let ballot, _): ballot.party
+        case .withdrawBallot(_, let party, _, _): party
+        default: nil
+        }
+    }
+
     /// - Parameters:
     ///   - state: the process as known now (nil when it does not exist).
     ///   - knownProcesses: processes a dependency rule may refer to.

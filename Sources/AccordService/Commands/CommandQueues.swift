@@ -4,6 +4,8 @@ import Synchronization
 /// A command waiting for its stream: what it decides, and for whom.
 struct QueuedCommand: Sendable {
     var context: CommandContext
+    /// Set when the command is decided on this party's entries alone (a step, a ballot, a withdrawal).
+    var party: PartyCode?
     var decide: @Sendable (DecisionInputs) async throws -> [PendingEvent]
 }
 

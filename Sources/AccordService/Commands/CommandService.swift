@@ -73,13 +73,13 @@ public struct CommandService: Sendable {
     public func execute(_ command: ProcessCommand, context: CommandContext) async throws(ServiceError) -> CommandOutcome {
         let id = command.process
         let (log, clock) = (log, clock)
-        return try await run(aggregate: .process(id), context: context) { inputs in
+        return try await run(aggregate: .process(id), context: context, party: command.decidedOnPartyAlone) { inputs in
             let state = inputs.process
             if let expected = context.expectedVersion {
-                guard let state else { throw ServiceError.notFound("process \(id)") }
-                guard state.streamVersion == expected else {
-                    throw ServiceError.versionMismatch(expected: expected, current: state.streamVersion)
-                }
+                // The stream's version as the group stands (the process may not have the events of commands for
+                // other parties applied yet).
+                guard state != nil, let current = inputs.streamVersion else { throw ServiceError.notFound("process \(id)") }
+                guard current == expected else { throw ServiceError.versionMismatch(expected: expected, current: current) }
             }
             // Only an opening may name other processes (its dependency rules); the set is built for it alone.
             var known: Set<ProcessID> = []
@@ -90,12 +90,13 @@ public struct CommandService: Sendable {
 
     /// Queues a command on `aggregate`'s stream and returns its outcome: decided by `decide` and appended by
     /// whichever command leads the queue when its turn comes. Errors are `ServiceError`s, or what `decide` threw.
+    /// `party`: the command is decided on that party's entries alone (`ProcessCommand.decidedOnPartyAlone`).
     func run(
-        aggregate: AggregateKey, context: CommandContext,
+        aggregate: AggregateKey, context: CommandContext, party: PartyCode? = nil,
         decide: @escaping @Sendable (DecisionInputs) async throws -> [PendingEvent]
     ) async -> Result<CommandOutcome, any Error> {
         let stream = EventCodec.streamName(aggregate)
-        let command = QueuedCommand(context: context, decide: decide)
+        let command = QueuedCommand(context: context, party: party, decide: decide)
         switch await queues.enter(stream.rawValue, command) {
         case .done(let result):
             return result
@@ -227,22 +228,29 @@ public struct CommandService: Sendable {
         var inputs = await log.decisionInputs(stream: stream.rawValue, process: process, requests: group.compactMap(\.context.idempotencyNamespace))
         var decided = GroupDecision(streamVersion: inputs.streamVersion, position: inputs.position)
         let now = clock.now()
-        let last = group.indices.last { answered[$0] == nil }
+        // Events decided but not yet applied to `inputs`: applying copies the process (the domain log holds it
+        // too), so it waits until a command needs them. A step, ballot or withdrawal is decided on its own
+        // party's entries alone (`ProcessCommand.decidedOnPartyAlone`): one for another party does not need them.
+        var unapplied: [(pending: [PendingEvent], ids: [UUID], actor: ActorRef)] = []
+        var unappliedParties: Set<PartyCode> = []
+        var everyoneNeedsThem = false
         for (index, command) in group.enumerated() where answered[index] == nil {
             if let request = command.context.idempotencyNamespace, let replay = inputs.replays[request] {
                 decided.replays.append((index, replay))
                 continue
             }
+            if everyoneNeedsThem || command.party.map({ unappliedParties.contains($0) }) ?? !unapplied.isEmpty {
+                for events in unapplied { inputs.apply(events.pending, ids: events.ids, actor: events.actor, recordedAt: now) }
+                unapplied.removeAll()
+                unappliedParties.removeAll()
+                everyoneNeedsThem = false
+            }
             do {
                 let pending = try await command.decide(inputs)
                 let proposed = try mint(pending, context: command.context)
-                // The next command decides on these events; the last needs no such state (applying them would
-                // copy the whole process only to drop it).
-                if index != last {
-                    inputs.apply(pending, ids: proposed.map(\.id), actor: command.context.actor, recordedAt: now)
-                } else {
-                    inputs.streamVersion = (inputs.streamVersion ?? -1) + Int64(pending.count)
-                }
+                inputs.streamVersion = (inputs.streamVersion ?? -1) + Int64(pending.count)
+                unapplied.append((pending, proposed.map(\.id), command.context.actor))
+                if let party = command.party { unappliedParties.insert(party) } else { everyoneNeedsThem = true }
                 decided.accepted.append((index, proposed, inputs.streamVersion))
             } catch {
                 decided.refusals.append((index, error))
@@ -279,7 +287,7 @@ struct DecisionInputs: Sendable {
     var replays: [String: CommandOutcome] = [:]
 
     /// Applies events decided but not yet appended, as they will be recorded (positions and the recording time
-    /// are provisional; no decision depends on them).
+    /// are provisional; no decision depends on them). The stream's version is counted as commands are decided.
     mutating func apply(_ pending: [PendingEvent], ids: [UUID], actor: ActorRef, recordedAt: Instant) {
         for (event, id) in zip(pending, ids) {
             position += 1
@@ -294,7 +302,6 @@ struct DecisionInputs: Sendable {
             } else {
                 registry.apply(envelope)
             }
-            streamVersion = (streamVersion ?? -1) + 1
         }
     }
 }

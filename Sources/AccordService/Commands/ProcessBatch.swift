@@ -39,10 +39,8 @@ extension CommandService {
             let registry = inputs.registry
             var state = inputs.process
             if let expected = context.expectedVersion {
-                guard let current = state else { throw ServiceError.notFound("process \(id)") }
-                guard current.streamVersion == expected else {
-                    throw ServiceError.versionMismatch(expected: expected, current: current.streamVersion)
-                }
+                guard state != nil, let current = inputs.streamVersion else { throw ServiceError.notFound("process \(id)") }
+                guard current == expected else { throw ServiceError.versionMismatch(expected: expected, current: current) }
             }
             let now = clock.now()
             let known = await log.processIDs
