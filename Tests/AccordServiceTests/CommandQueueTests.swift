@@ -12,11 +12,7 @@ struct CommandQueueTests {
     func groupInArrivalOrder(_ backend: Backend) async throws {
         try await withService(backend) { service in
             try await service.loadReferenceData()
-            let id = ProcessID()
-            _ = try await service.commands.execute(
-                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
-                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
-                context: CommandContext(actor: officer))
+            let (id, _) = try await openAccession(service)
             // A command that holds the lead until the gate opens, so that the others queue behind it.
             let gate = AsyncStream<Void>.makeStream()
             let leader = Task {

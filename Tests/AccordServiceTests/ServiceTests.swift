@@ -24,6 +24,16 @@ func withService(_ backend: Backend, clock: any WallClock = SystemWallClock(), _
 
 let officer = ActorRef(id: "acct-officer", name: "Secretariat Officer")
 
+/// Opens Sweden's accession protocol (5 July 2022) through `service`; returns its id and the opening version.
+func openAccession(_ service: AccordService) async throws -> (ProcessID, Int64) {
+    let id = ProcessID()
+    let opened = try await service.commands.execute(
+        .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
+                          occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
+        context: CommandContext(actor: officer))
+    return (id, try #require(opened.version))
+}
+
 @Suite("Service")
 struct ServiceTests {
     @Test("the demo loads once; a second load records nothing", arguments: Backend.allCases)
@@ -86,11 +96,7 @@ struct ServiceTests {
     func concurrentCommands(_ backend: Backend) async throws {
         try await withService(backend) { service in
             try await service.loadReferenceData()
-            let id = ProcessID()
-            _ = try await service.commands.execute(
-                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
-                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
-                context: CommandContext(actor: officer))
+            let (id, _) = try await openAccession(service)
             let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for ally in allies {
@@ -114,12 +120,7 @@ struct ServiceTests {
     func queuedCommandsOnOneProcess(_ backend: Backend) async throws {
         try await withService(backend) { service in
             try await service.loadReferenceData()
-            let id = ProcessID()
-            let opened = try await service.commands.execute(
-                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
-                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
-                context: CommandContext(actor: officer))
-            let openingVersion = try #require(opened.version)
+            let (id, openingVersion) = try await openAccession(service)
             func step(_ party: String) -> ProcessCommand {
                 .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!),
                             occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z"))
@@ -216,11 +217,7 @@ struct ServiceTests {
             try await first.start()
             try await first.loadReferenceData()
             try await second.start(registerTemplates: false)
-            let id = ProcessID()
-            _ = try await first.commands.execute(
-                .open(OpenProcess(process: id, title: "Sweden", template: TemplateID("alliance-accession-ratification")!,
-                                  occurredAt: Instant(iso8601: "2022-07-05T10:00:00Z"))),
-                context: CommandContext(actor: officer))
+            let (id, _) = try await openAccession(first)
             try await second.log.synchronize()
             let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
             try await withThrowingTaskGroup(of: Void.self) { group in
