@@ -102,7 +102,9 @@ public struct CommandService: Sendable {
             return result
         case .lead:
             let group = queues.take(stream.rawValue, leader: command, maximum: Self.maximumGroup)
-            let results = await decideAndAppend(group.map(\.command), aggregate: aggregate, stream: stream)
+            // In a task of its own: the leader's request may be cancelled (its client went away), which must not
+            // fail the commands it decides and appends for the others.
+            let results = await Task { await decideAndAppend(group.map(\.command), aggregate: aggregate, stream: stream) }.value
             for (waiting, result) in zip(group.dropFirst(), results.dropFirst()) {
                 waiting.continuation?.resume(returning: .done(result))
             }
