@@ -49,6 +49,11 @@ struct BadInputTests {
             Case("malformed JSON", steps, json: #"{"party":"DE","#, status: 400, problem: "malformed-request"),
             Case("an empty body", steps, json: "", status: 400, problem: "malformed-request"),
             Case("an array instead of an object", steps, json: #"[{"party":"DE","stage":"ready"}]"#, status: 400, problem: "malformed-request"),
+            Case("a bare string instead of an object", steps, json: #""DE signed""#, status: 400, problem: "malformed-request") {
+                $0["detail"]?.string == "the body must be a JSON object"
+            },
+            Case("an unpaired surrogate", steps, json: #"{"party":"DE","stage":"government-decision","note":"\ud83d alone"}"#, status: 400,
+                 problem: "malformed-request") { $0["detail"]?.string?.hasPrefix("the body is not valid JSON") == true },
             Case("a wrong type", steps, json: #"{"party":"DE","stage":7}"#, status: 400, problem: "malformed-request") {
                 $0["detail"]?.string == "stage: expected a string"
             },

@@ -34,6 +34,27 @@ func openAccession(_ service: AccordService) async throws -> (ProcessID, Int64) 
     return (id, try #require(opened.version))
 }
 
+/// Runs `body` with two started services on one fresh database of `backend`: two server instances, each with its
+/// own store connection and domain log (the second registers no templates: the first did).
+func withTwoInstances(_ backend: Backend, _ body: (AccordService, AccordService) async throws -> Void) async throws {
+    let database = try await TestDatabase.fresh(backend)
+    let first = AccordService(store: try await database.open(), clock: SystemWallClock())
+    let second = AccordService(store: try await database.open(), clock: SystemWallClock())
+    let result: Result<Void, any Error>
+    do {
+        try await first.start()
+        try await second.start(registerTemplates: false)
+        try await body(first, second)
+        result = .success(())
+    } catch {
+        result = .failure(error)
+    }
+    await first.shutdown()
+    await second.shutdown()
+    await database.cleanUp()
+    try result.get()
+}
+
 @Suite("Service")
 struct ServiceTests {
     @Test("the demo loads once; a second load records nothing", arguments: Backend.allCases)
@@ -175,12 +196,7 @@ struct ServiceTests {
 
     @Test("a command refused on what one instance had ingested is decided again on what another instance recorded", arguments: Backend.allCases)
     func staleInstanceDecidesAgain(_ backend: Backend) async throws {
-        let database = try await TestDatabase.fresh(backend)
-        let first = AccordService(store: try await database.open(), clock: SystemWallClock())
-        let second = AccordService(store: try await database.open(), clock: SystemWallClock())
-        do {
-            try await first.start()
-            try await second.start(registerTemplates: false)
+        try await withTwoInstances(backend) { first, second in
             let kosovo = PartyCode("XK")!
             _ = try await second.commands.execute(.registerParty(party: kosovo, name: "Kosovo"), context: CommandContext(actor: officer))
             // The first instance decides on what it has ingested; on SQLite its follower hears only of its own
@@ -196,27 +212,14 @@ struct ServiceTests {
                 try await first.commands.execute(.setPartyAttribute(party: PartyCode("QQ")!, value: .population(1), effectiveFrom: first.clock.now()),
                                                  context: CommandContext(actor: officer))
             }
-        } catch {
-            await first.shutdown()
-            await second.shutdown()
-            await database.cleanUp()
-            throw error
         }
-        await first.shutdown()
-        await second.shutdown()
-        await database.cleanUp()
     }
 
     @Test("two instances recording on one process at once: every step is recorded once, conflicts decided again on the other's events",
           arguments: Backend.allCases)
     func twoInstancesOnOneProcess(_ backend: Backend) async throws {
-        let database = try await TestDatabase.fresh(backend)
-        let first = AccordService(store: try await database.open(), clock: SystemWallClock())
-        let second = AccordService(store: try await database.open(), clock: SystemWallClock())
-        do {
-            try await first.start()
+        try await withTwoInstances(backend) { first, second in
             try await first.loadReferenceData()
-            try await second.start(registerTemplates: false)
             let (id, _) = try await openAccession(first)
             try await second.log.synchronize()
             let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
@@ -239,15 +242,7 @@ struct ServiceTests {
                 #expect(Set(state.steps.values.map(\.current.content.party.rawValue)) == Set(allies))
                 #expect(state.streamVersion == Int64(allies.count))
             }
-        } catch {
-            await first.shutdown()
-            await second.shutdown()
-            await database.cleanUp()
-            throw error
         }
-        await first.shutdown()
-        await second.shutdown()
-        await database.cleanUp()
     }
 
     @Test("If-Match with a stale version is refused and records nothing", arguments: Backend.allCases)

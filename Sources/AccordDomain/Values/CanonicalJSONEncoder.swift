@@ -7,20 +7,12 @@ import Foundation
 /// Written by hand because Foundation's encoder on Linux was a tenth of the CPU of a recorded step (the event
 /// payload, the notification, the response): it boxes every value and keeps a coding path per value. This one
 /// builds a small tree of the values (objects and arrays by reference, so nested containers can fill them
-/// later, as the `Encoder` protocol allows) and writes it once. A test compares its bytes with Foundation's on
-/// every event, notification and response type.
+/// later, as the `Encoder` protocol allows) and writes it once. Tests compare its bytes with Foundation's on values
+/// of every coding shape and on every event and notification of the demo.
 public enum CanonicalJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let root = CanonicalJSONEncoder(parent: nil, key: nil)
-        let node: JSONNode
-        if let special = try root.special(value, key: nil) {
-            node = special
-        } else {
-            try value.encode(to: root)
-            guard let encoded = root.node else {
-                throw EncodingError.invalidValue(value, EncodingError.Context(codingPath: [], debugDescription: "Top-level \(T.self) did not encode any values."))
-            }
-            node = encoded
+        guard let node = try root(value) else {
+            throw EncodingError.invalidValue(value, EncodingError.Context(codingPath: [], debugDescription: "Top-level \(T.self) did not encode any values."))
         }
         var output: [UInt8] = []
         output.reserveCapacity(512)
@@ -31,10 +23,15 @@ public enum CanonicalJSON {
     /// Which keys `value` writes, and where: what a decoder understood of a request, to tell the fields it did
     /// not (`APICoding`), without writing and parsing the JSON again.
     public static func shape<T: Encodable>(of value: T) throws -> JSONShape {
-        let root = CanonicalJSONEncoder(parent: nil, key: nil)
-        if try root.special(value, key: nil) != nil { return .leaf }
-        try value.encode(to: root)
-        return root.node.map(shape) ?? .leaf
+        try root(value).map(shape) ?? .leaf
+    }
+
+    /// The tree of `value`; nil when it encoded nothing.
+    static func root<T: Encodable>(_ value: T) throws -> JSONNode? {
+        let encoder = CanonicalJSONEncoder(parent: nil, key: nil)
+        if let special = try encoder.special(value, key: nil) { return special }
+        try value.encode(to: encoder)
+        return encoder.node
     }
 
     static func shape(_ node: JSONNode) -> JSONShape {
@@ -151,8 +148,6 @@ enum JSONNode {
 final class JSONObjectNode {
     var keys: [String] = []
     var values: [JSONNode] = []
-
-    var isEmpty: Bool { keys.isEmpty }
 
     func set(_ key: String, _ value: JSONNode) {
         keys.append(key)

@@ -74,17 +74,11 @@ public struct CommandService: Sendable {
         let id = command.process
         let (log, clock) = (log, clock)
         return try await run(aggregate: .process(id), context: context, party: command.decidedOnPartyAlone) { inputs in
-            let state = inputs.process
-            if let expected = context.expectedVersion {
-                // The stream's version as the group stands (the process may not have the events of commands for
-                // other parties applied yet).
-                guard state != nil, let current = inputs.streamVersion else { throw ServiceError.notFound("process \(id)") }
-                guard current == expected else { throw ServiceError.versionMismatch(expected: expected, current: current) }
-            }
+            try inputs.requireVersion(context.expectedVersion, of: id)
             // Only an opening may name other processes (its dependency rules); the set is built for it alone.
             var known: Set<ProcessID> = []
             if case .open = command { known = await log.processIDs }
-            return try command.decide(state, registry: inputs.registry, now: clock.now(), knownProcesses: known)
+            return try command.decide(inputs.process, registry: inputs.registry, now: clock.now(), knownProcesses: known)
         }.mapError(ServiceError.wrap).get()
     }
 
@@ -287,6 +281,14 @@ struct DecisionInputs: Sendable {
     /// The outcomes of requests whose events are already in the log (retries after a lost response), by
     /// idempotency namespace.
     var replays: [String: CommandOutcome] = [:]
+
+    /// The `If-Match` check: the process exists and its stream is at `expected` (nil: any version). The version
+    /// is the group's count, as the process may not have other parties' events applied yet.
+    func requireVersion(_ expected: Int64?, of id: ProcessID) throws(ServiceError) {
+        guard let expected else { return }
+        guard process != nil, let current = streamVersion else { throw .notFound("process \(id)") }
+        guard current == expected else { throw .versionMismatch(expected: expected, current: current) }
+    }
 
     /// Applies events decided but not yet appended, as they will be recorded (positions and the recording time
     /// are provisional; no decision depends on them). The stream's version is counted as commands are decided.

@@ -1,5 +1,6 @@
 import AccordDomain
 import AccordEventStore
+import Foundation
 
 /// One command of a batch was refused: which one (0-based, in the order given) and why. Nothing of the
 /// batch was recorded.
@@ -36,33 +37,20 @@ extension CommandService {
         let (log, clock) = (log, clock)
         // A refused command is reported with its index, as `BatchRejection`, through the queue's result.
         let result = await run(aggregate: .process(id), context: context) { inputs in
-            let registry = inputs.registry
-            var state = inputs.process
-            if let expected = context.expectedVersion {
-                guard state != nil, let current = inputs.streamVersion else { throw ServiceError.notFound("process \(id)") }
-                guard current == expected else { throw ServiceError.versionMismatch(expected: expected, current: current) }
-            }
+            try inputs.requireVersion(context.expectedVersion, of: id)
+            var inputs = inputs
             let now = clock.now()
             let known = await log.processIDs
-            var position = state?.lastPosition ?? 0
             var pending: [PendingEvent] = []
             for (index, command) in commands.enumerated() {
                 let events: [PendingEvent]
                 do {
-                    events = try command.decide(state, registry: registry, now: now, knownProcesses: known)
+                    events = try command.decide(inputs.process, registry: inputs.registry, now: now, knownProcesses: known)
                 } catch {
                     throw BatchRejection(index: index, error: ServiceError.wrap(error))
                 }
-                for event in events {
-                    position += 1
-                    let envelope = DomainEnvelope(id: EntryID(), position: position, occurredAt: event.occurredAt, recordedAt: now,
-                                                  actor: context.actor, event: event.event)
-                    if state == nil, case .processOpened(let opened) = event.event {
-                        state = ProcessState(opening: envelope, opened)
-                    } else {
-                        state?.apply(envelope)
-                    }
-                }
+                // Provisional ids: the events get theirs when the batch is appended.
+                inputs.apply(events, ids: events.map { _ in UUID.timeOrdered(at: now) }, actor: context.actor, recordedAt: now)
                 pending += events
             }
             return pending

@@ -237,9 +237,6 @@ public actor DomainLog {
 
     public func placement(of id: EntryID) -> Placement? { placements[id] }
 
-    /// The version of `stream` as ingested (nil: no event yet).
-    public func streamVersion(of stream: String) -> Int64? { streamVersions[stream] }
-
     public func envelopes(of id: ProcessID) -> [DomainEnvelope] {
         processEvents[id] ?? []
     }
