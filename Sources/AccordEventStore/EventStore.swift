@@ -28,6 +28,10 @@ public protocol EventStore: Sendable {
     /// The position of the last event (0 when the log is empty).
     func headPosition() async throws -> Int64
 
+    /// The newest head this process has seen committed: its own appends, and other writers' as their
+    /// notifications arrive (PostgreSQL). A hint without a read, never ahead of the log; it may lag behind it.
+    var knownHead: Int64 { get }
+
     /// Suspends until an event with a position greater than `position` may exist, or `timeout` passes.
     /// A wake-up only: callers read by position afterwards.
     func waitForEvents(after position: Int64, timeout: Duration) async

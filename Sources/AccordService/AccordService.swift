@@ -27,7 +27,7 @@ public struct AccordService: Sendable {
         self.queries = QueryService(log: log, clock: clock)
         self.accounts = AccountStore(store: store, clock: clock)
         self.idempotency = IdempotencyStore(database: store.database, clock: clock)
-        self.eventIndex = ProjectionRunner(projection: EventIndexProjection(), store: store, logger: logger)
+        self.eventIndex = ProjectionRunner(projection: EventIndexProjection(decoded: log.decoded), store: store, logger: logger)
     }
 
     /// Opens (and migrates) the database at `location`.

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Command queue")
 struct CommandQueueTests {
-    @Test("commands queued behind a busy leader are decided together in arrival order, each on what the earlier ones leave",
+    @Test("commands queued behind a busy leader are decided together; a party's next command waits for the next group, in order",
           arguments: Backend.allCases)
     func groupInArrivalOrder(_ backend: Backend) async throws {
         try await withService(backend) { service in
@@ -26,7 +26,8 @@ struct CommandQueueTests {
                 .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID(stage)!),
                             occurredAt: Instant(iso8601: "2022-07-06T12:00:00Z"))
             }
-            // DE's approval needs its signature, from the same group; FR's deposit skips its approval (refused).
+            // DE's approval needs its signature (the next group decides it on the log); FR's deposit skips its
+            // approval (refused, in the next group too).
             let commands = [step("DE", "signed"), step("DE", "parliament-approved"), step("FR", "signed"),
                             step("FR", "instrument-deposited"), step("DE", "instrument-deposited"), step("IT", "signed")]
             var waiting: [Task<Result<CommandOutcome, ServiceError>, Never>] = []
@@ -49,11 +50,17 @@ struct CommandQueueTests {
                 Issue.record("FR's deposit without approval: \(outcomes[3])")
                 return
             }
-            // One append: consecutive positions and versions in arrival order, one commit time.
-            let positions = recorded.flatMap { $0.recorded.map(\.position) }
-            #expect(positions == Array(positions[0]..<positions[0] + 5))
-            #expect(recorded.compactMap(\.version) == [1, 2, 3, 4, 5])
-            #expect(Set(recorded.flatMap { $0.recorded.map(\.recordedAt) }).count == 1)
+            // The first group: one step of each party, in one append (consecutive positions, one commit time), in
+            // arrival order. Then DE's approval, then its deposit, each after the step it needs.
+            let first = try [outcomes[0], outcomes[2], outcomes[5]].map { try $0.get() }
+            let positions = first.flatMap { $0.recorded.map(\.position) }
+            #expect(positions == Array(positions[0]..<positions[0] + 3))
+            #expect(first.compactMap(\.version) == [1, 2, 3])
+            #expect(Set(first.flatMap { $0.recorded.map(\.recordedAt) }).count == 1)
+            #expect(try outcomes[1].get().version == 4)
+            #expect(try outcomes[4].get().version == 5)
+            #expect(try outcomes[1].get().recorded[0].position > positions[2])
+            #expect(try outcomes[4].get().recorded[0].position > outcomes[1].get().recorded[0].position)
             let state = try #require(await service.log.process(id))
             #expect(state.steps.count == 5)
         }

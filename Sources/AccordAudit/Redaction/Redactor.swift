@@ -62,7 +62,7 @@ public struct Redactor: Sendable {
                     throw ServiceError.notFound("event at position \(position)")
                 }
                 if let id = request.event, id != target.id {
-                    throw ServiceError.invalidRequest("event \(id.uuidString.lowercased()) is not at position \(position)")
+                    throw ServiceError.invalidRequest("event \(id.lowercaseText) is not at position \(position)")
                 }
                 guard target.type != PayloadRedaction.eventType else { throw ServiceError.invalidRequest("a redaction event cannot itself be redacted") }
                 let redacted = try RedactionPaths.redact(target.payload.bytes, paths: request.paths)
@@ -105,6 +105,6 @@ public struct Redactor: Sendable {
         }
         guard let id = request.event else { throw .invalidRequest("name the event by 'event' (its id) or 'position'") }
         if let placement = await service.log.placement(of: EntryID(id)) { return placement.position }
-        throw .notFound("event \(id.uuidString.lowercased()) (give its log position instead)")
+        throw .notFound("event \(id.lowercaseText) (give its log position instead)")
     }
 }

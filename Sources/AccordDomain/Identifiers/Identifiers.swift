@@ -83,13 +83,14 @@ public protocol UUIDIdentifier: Hashable, Comparable, Sendable, Codable, CustomS
 
 extension UUIDIdentifier {
     public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
+        guard let uuid = UUID(text: text) else { return nil }
         self.init(uuid)
     }
 
-    public var description: String { uuid.uuidString.lowercased() }
+    public var description: String { uuid.lowercaseText }
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.description < rhs.description }
+    /// The order of the lower-case texts.
+    public static func < (lhs: Self, rhs: Self) -> Bool { UUID.textOrder(lhs.uuid, rhs.uuid) }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

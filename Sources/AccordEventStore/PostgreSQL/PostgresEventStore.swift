@@ -31,6 +31,7 @@ public final class PostgresEventStore: EventStore {
     private let readAhead: ReadAhead
 
     public var database: any SQLDatabase { postgres }
+    public var knownHead: Int64 { signal.knownHead }
 
     private init(
         limits: EventStoreLimits, migrationReport: MigrationReport, postgres: PostgresDatabase, signal: AppendSignal,

@@ -13,6 +13,7 @@ public final class SQLiteEventStore: EventStore {
     private let readAhead: ReadAhead
 
     public var database: any SQLDatabase { sqlite }
+    public var knownHead: Int64 { signal.knownHead }
 
     /// What opening did to the schema.
     public var migrationReport: MigrationReport { sqlite.migrationReport }

@@ -17,6 +17,9 @@ final class AppendSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// The newest head reported.
+    var knownHead: Int64 { state.withLock { $0.knownHead } }
+
     /// A head position this process has seen committed; waiters before it resume.
     func advance(to head: Int64) {
         let woken = state.withLock { state -> [Waiter] in

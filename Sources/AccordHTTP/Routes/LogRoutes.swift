@@ -25,15 +25,15 @@ struct LogEvent: Codable, Sendable {
 
     init(_ e: RecordedEvent) {
         position = e.position
-        id = e.id.uuidString.lowercased()
+        id = e.id.lowercaseText
         stream = e.stream.rawValue
         streamVersion = e.streamVersion
         type = e.type
         schemaVersion = e.schemaVersion
         payload = (try? APICoding.decode(JSONValue.self, from: e.payload.bytes)) ?? .object([:])
         actor = ActorRef(id: e.actor.id, name: e.actor.name)
-        correlationId = e.correlationId?.uuidString.lowercased()
-        causationId = e.causationId?.uuidString.lowercased()
+        correlationId = e.correlationId?.lowercaseText
+        causationId = e.causationId?.lowercaseText
         occurredAt = e.occurredAt
         recordedAt = e.recordedAt
         payloadHash = e.payloadHash.hex

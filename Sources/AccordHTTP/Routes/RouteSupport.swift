@@ -185,7 +185,7 @@ struct WriteHeaders {
     init(_ request: Request) throws {
         expectedVersion = try request.headers[.ifMatch].flatMap { header throws in try ETag.parse(header) }
         if let text = request.headers[.correlationID] {
-            guard let id = UUID(uuidString: text.trimmingHTTPWhitespace) else {
+            guard let id = UUID(text: text.trimmingHTTPWhitespace) else {
                 throw Problem.badParameter("X-Correlation-Id", "'\(text)' is not a UUID")
             }
             correlationId = id

@@ -58,7 +58,7 @@ extension CloudEvent where Data == NotificationPayload {
     /// The CloudEvent of a notification.
     init(notification id: UUID, payload: NotificationPayload, subject: String?) {
         self.init(
-            id: id.uuidString.lowercased(), source: "/v1/processes/\(payload.process.id)", type: payload.notification.cloudEventType,
+            id: id.lowercaseText, source: "/v1/processes/\(payload.process.id)", type: payload.notification.cloudEventType,
             time: payload.effectiveAt, subject: subject, sequence: payload.position, recordedtime: payload.recordedAt, data: payload)
     }
 }

@@ -168,7 +168,7 @@ public struct StoredNotification: Sendable, Hashable {
     /// The CloudEvent, JSON.
     public var body: [UInt8]
 
-    public var webhookID: String { id.uuidString.lowercased() }
+    public var webhookID: String { id.lowercaseText }
 
     /// Whether it comes after the cursor (position, ordinal).
     func isAfter(position: Int64, ordinal: Int64) -> Bool {
@@ -194,7 +194,7 @@ public struct StoredNotification: Sendable, Hashable {
     init(row: SQLRow) throws {
         let typeName = try row.string(3)
         let idText = try row.string(2)
-        guard let type = NotificationType(rawValue: typeName), let id = UUID(uuidString: idText) else {
+        guard let type = NotificationType(rawValue: typeName), let id = UUID(text: idText) else {
             throw EventStoreError.database("unreadable notification \(idText) of type \(typeName)")
         }
         self.init(position: try row.int(0), ordinal: try row.int(1), id: id, type: type,

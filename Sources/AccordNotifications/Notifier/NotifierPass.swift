@@ -16,6 +16,8 @@ struct NotifierPass {
     var state: NotifierState
     /// Wall-clock time of the pass (stored as `created_at`; never part of a notification's content).
     let now: Instant
+    /// The domain log's decoded payloads.
+    let decoded: DecodedEvents
     let logger: Logger
     var changes = NotifierChanges()
     private var cause = Cause(position: 0, occurredAt: .distantPast, recordedAt: .distantPast, actor: nil)
@@ -33,10 +35,11 @@ struct NotifierPass {
         var actor: ActorRef?
     }
 
-    init(settings: NotifierSettings, state: consuming NotifierState, now: Instant, logger: Logger) {
+    init(settings: NotifierSettings, state: consuming NotifierState, now: Instant, decoded: DecodedEvents, logger: Logger) {
         self.settings = settings
         self.state = state
         self.now = now
+        self.decoded = decoded
         self.logger = logger
     }
 
@@ -55,7 +58,7 @@ struct NotifierPass {
                 timerFired(timer)
                 return
             }
-            guard let envelope = try EventCodec.envelope(event) else { return }
+            guard let envelope = try decoded.envelope(event) else { return }
             switch envelope.event.aggregate {
             case .process(let id):
                 processEvent(envelope, process: id)

@@ -64,7 +64,7 @@ public actor NotifierRunner {
         guard let last = page.last, let loaded = state.take() else { return false }
         // The state is consumed by the pass (moved, not copied: a second reference would make the pass copy
         // every process it touches); if the write fails, it is reloaded from what was committed.
-        var pass = NotifierPass(settings: settings, state: consume loaded, now: clock.now(), logger: logger)
+        var pass = NotifierPass(settings: settings, state: consume loaded, now: clock.now(), decoded: log.decoded, logger: logger)
         pass.apply(page)
         let changes = pass.changes
         // Rebuilt from the log, with the same notification ids, after a power loss (docs/notifications.md).

@@ -120,7 +120,7 @@ public struct AccountStore: Sendable {
         let account = Account(id: "acct-" + Self.randomToken(bytes: 9), name: trimmed, role: role, parties: parties.sorted(),
                               createdAt: clock.now(), disabled: false)
         do {
-            try await database.transaction { conn in
+            _ = try await database.transaction { conn in
                 try conn.execute(
                     "INSERT INTO accord_accounts (id, name, role, parties, created_at, disabled) VALUES ($1, $2, $3, $4, $5, 0)",
                     [.text(account.id), .text(account.name), .text(role.rawValue), .text(account.parties.map(\.rawValue).joined(separator: ",")),
@@ -144,7 +144,7 @@ public struct AccountStore: Sendable {
         let record = TokenRecord(id: "tok-" + Self.randomToken(bytes: 9), accountId: account.id, name: label, createdAt: clock.now(),
                                  expiresAt: expiresAt, revokedAt: nil, lastUsedAt: nil)
         do {
-            try await database.transaction { conn in
+            _ = try await database.transaction { conn in
                 try conn.execute(
                     "INSERT INTO accord_tokens (id, account_id, name, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     [.text(record.id), .text(account.id), .text(label), .blob(Self.hash(secret)), .integer(record.createdAt.microsecondsSinceEpoch),

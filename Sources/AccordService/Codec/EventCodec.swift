@@ -17,11 +17,18 @@ public enum EventCodec {
 
     /// The domain envelope of a recorded event; nil for events that are not domain facts (audit, accounts).
     public static func envelope(_ event: RecordedEvent) throws -> DomainEnvelope? {
-        guard let domainEvent = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: Data(event.payload.bytes))
-        else { return nil }
-        return DomainEnvelope(
+        try domainEvent(event).map { envelope(event, decoded: $0) }
+    }
+
+    /// The event's payload decoded; nil for events that are not domain events.
+    static func domainEvent(_ event: RecordedEvent) throws -> DomainEvent? {
+        try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: Data(event.payload.bytes))
+    }
+
+    static func envelope(_ event: RecordedEvent, decoded: DomainEvent) -> DomainEnvelope {
+        DomainEnvelope(
             id: EntryID(event.id), position: event.position, occurredAt: event.occurredAt, recordedAt: event.recordedAt,
-            actor: ActorRef(id: event.actor.id, name: event.actor.name), event: domainEvent)
+            actor: ActorRef(id: event.actor.id, name: event.actor.name), event: decoded)
     }
 
     public static func streamName(_ aggregate: AggregateKey) -> StreamName {

@@ -72,10 +72,11 @@ final class CommandQueues: Sendable {
         }
     }
 
-    /// Ends a lead: the first command still waiting leads next, or the stream is free.
-    func handOver(_ stream: String) {
+    /// Ends a lead: `deferred` (commands of the group left for the next one) go back to the front of the line,
+    /// in their order; the first command waiting leads next, or the stream is free.
+    func handOver(_ stream: String, deferred: [Waiting] = []) {
         let next = queues.withLock { queues -> CheckedContinuation<Turn, Never>? in
-            guard var waiting = queues[stream], !waiting.isEmpty else {
+            guard var waiting = queues[stream].map({ deferred + $0 }), !waiting.isEmpty else {
                 queues[stream] = nil
                 return nil
             }

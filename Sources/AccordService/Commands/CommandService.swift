@@ -99,20 +99,23 @@ public struct CommandService: Sendable {
             // In a task of its own: the leader's request may be cancelled (its client went away), which must not
             // fail the commands it decides and appends for the others.
             let results = await Task { await decideAndAppend(group.map(\.command), aggregate: aggregate, stream: stream) }.value
+            var deferred: [CommandQueues.Waiting] = []
             for (waiting, result) in zip(group.dropFirst(), results.dropFirst()) {
-                waiting.continuation?.resume(returning: .done(result))
+                if let result { waiting.continuation?.resume(returning: .done(result)) } else { deferred.append(waiting) }
             }
-            queues.handOver(stream.rawValue)
-            return results[0]
+            queues.handOver(stream.rawValue, deferred: deferred)
+            // The first command of a group is never deferred (nothing is decided before it).
+            return results.first.flatMap { $0 } ?? .failure(ServiceError.conflict(current: -1))
         }
     }
 
-    /// Decides the commands in turn, each on the state the ones before it leave (as a batch does), and appends
-    /// the events of all that were accepted in one append; a refused command adds nothing and stops no other.
-    /// Returns each command's outcome, in order.
-    private func decideAndAppend(_ group: [QueuedCommand], aggregate: AggregateKey, stream: StreamName) async -> [Result<CommandOutcome, any Error>] {
+    /// Decides the commands in turn, each on the state the ones before it leave, and appends the events of all
+    /// that were accepted in one append; a refused command adds nothing and stops no other. Returns each
+    /// command's outcome, in order; nil for a command deferred to the next group (see `decide`).
+    private func decideAndAppend(_ group: [QueuedCommand], aggregate: AggregateKey, stream: StreamName) async -> [Result<CommandOutcome, any Error>?] {
         let process: ProcessID? = if case .process(let id) = aggregate { id } else { nil }
         var results = [Result<CommandOutcome, any Error>?](repeating: nil, count: group.count)
+        var deferred: Set<Int> = []
         var attempt = 0
         var synchronized = false
         while true {
@@ -127,6 +130,7 @@ public struct CommandService: Sendable {
                     synchronized = true
                 }
                 let decided = await decide(group, skipping: results, stream: stream, process: process)
+                deferred = Set(decided.deferred)
                 let refusals = decided.refusals
                 let accepted = decided.accepted
                 for (index, replay) in decided.replays { results[index] = .success(replay) }
@@ -146,7 +150,7 @@ public struct CommandService: Sendable {
                     for command in accepted {
                         results[command.index] = .success(CommandOutcome(stream: stream.rawValue, recorded: [], version: command.version, wasAlreadyRecorded: false))
                     }
-                    return results.map { $0 ?? .failure(ServiceError.conflict(current: -1)) }
+                    return results
                 }
                 let expected: ExpectedVersion = decided.streamVersion.map { .exactly($0) } ?? .noStream
                 let started = ContinuousClock.now
@@ -167,9 +171,10 @@ public struct CommandService: Sendable {
                         version: own.last?.streamVersion ?? command.version,
                         wasAlreadyRecorded: result.wasAlreadyRecorded))
                 }
-                return results.map { $0 ?? .failure(ServiceError.conflict(current: -1)) }
+                return results
             } catch let error as EventStoreError {
-                let open = group.indices.filter { results[$0] == nil }
+                // The commands of the failed append; the deferred ones were not in it and wait for the next group.
+                let open = group.indices.filter { results[$0] == nil && !deferred.contains($0) }
                 if case .wrongExpectedVersion(_, _, let actual) = error {
                     // Someone else recorded in between: decide again on the new state, except for the commands
                     // whose caller pinned a version.
@@ -180,7 +185,7 @@ public struct CommandService: Sendable {
                             results[index] = .failure(ServiceError.conflict(current: actual ?? -1))
                         }
                     }
-                    if results.allSatisfy({ $0 != nil }) { return results.map { $0! } }
+                    if open.allSatisfy({ results[$0] != nil }) { return results }
                     try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
                     // The other writer's events must be in the log before deciding again.
                     synchronized = false
@@ -190,19 +195,19 @@ public struct CommandService: Sendable {
                     // Some of the group's ids were recorded before (a retried request the log had not ingested yet):
                     // the store answers for each request on its own.
                     if open.count > 1 {
-                        for index in open { results[index] = await decideAndAppend([group[index]], aggregate: aggregate, stream: stream)[0] }
-                        return results.map { $0! }
+                        for index in open { results[index] = await decideAndAppend([group[index]], aggregate: aggregate, stream: stream).first ?? nil }
+                        return results
                     }
                     if let index = open.first, group[index].context.idempotencyNamespace != nil {
                         results[index] = .failure(ServiceError.idempotencyKeyReused)
-                        return results.map { $0! }
+                        return results
                     }
                 }
                 for index in open { results[index] = .failure(ServiceError.store(error)) }
-                return results.map { $0! }
+                return results
             } catch {
-                for index in group.indices where results[index] == nil { results[index] = .failure(ServiceError.wrap(error)) }
-                return results.map { $0! }
+                for index in group.indices where results[index] == nil && !deferred.contains(index) { results[index] = .failure(ServiceError.wrap(error)) }
+                return results
             }
         }
     }
@@ -216,38 +221,48 @@ public struct CommandService: Sendable {
         var accepted: [(index: Int, events: [ProposedEvent], version: Int64?)] = []
         var refusals: [(index: Int, error: any Error)] = []
         var replays: [(index: Int, outcome: CommandOutcome)] = []
+        /// Commands left for the next group, in order.
+        var deferred: [Int] = []
     }
 
-    /// Decides the commands of `group` not answered yet in `skipping`, each on the state the ones before it leave.
+    /// Decides the commands of `group` not answered yet in `skipping`. No command is decided on events decided
+    /// before it in the same group: applying them would copy the process (the domain log holds it too) — for a
+    /// process of 10,000 entries, more than the rest of a recorded step. A step, ballot or withdrawal is decided on
+    /// its own party's entries alone (`ProcessCommand.decidedOnPartyAlone`), so the group goes on with other
+    /// parties' commands; one that needs the group's events (its party's, or any for another command) waits for the
+    /// next group, where they are in the log, and so do the commands of that party (or all, for another command)
+    /// behind it: each party's commands are decided in their order.
     private func decide(_ group: [QueuedCommand], skipping answered: [Result<CommandOutcome, any Error>?], stream: StreamName,
                         process: ProcessID?) async -> GroupDecision {
-        var inputs = await log.decisionInputs(stream: stream.rawValue, process: process, requests: group.compactMap(\.context.idempotencyNamespace))
+        let inputs = await log.decisionInputs(stream: stream.rawValue, process: process, requests: group.compactMap(\.context.idempotencyNamespace))
         var decided = GroupDecision(streamVersion: inputs.streamVersion, position: inputs.position)
-        let now = clock.now()
-        // Events decided but not yet applied to `inputs`: applying copies the process (the domain log holds it
-        // too), so it waits until a command needs them. A step, ballot or withdrawal is decided on its own
-        // party's entries alone (`ProcessCommand.decidedOnPartyAlone`): one for another party does not need them.
-        var unapplied: [(pending: [PendingEvent], ids: [UUID], actor: ActorRef)] = []
-        var unappliedParties: Set<PartyCode> = []
-        var everyoneNeedsThem = false
+        var streamVersion = inputs.streamVersion
+        var parties: Set<PartyCode> = []  // with events decided in this group, or a command deferred
+        var decidedAny = false            // events decided in this group
+        var deferAll = false              // a command that needs every earlier event was deferred
         for (index, command) in group.enumerated() where answered[index] == nil {
             if let request = command.context.idempotencyNamespace, let replay = inputs.replays[request] {
                 decided.replays.append((index, replay))
                 continue
             }
-            if everyoneNeedsThem || command.party.map({ unappliedParties.contains($0) }) ?? !unapplied.isEmpty {
-                for events in unapplied { inputs.apply(events.pending, ids: events.ids, actor: events.actor, recordedAt: now) }
-                unapplied.removeAll()
-                unappliedParties.removeAll()
-                everyoneNeedsThem = false
+            let waits = deferAll || (command.party.map { parties.contains($0) } ?? decidedAny)
+            if waits {
+                decided.deferred.append(index)
+                if let party = command.party { parties.insert(party) } else { deferAll = true }
+                continue
             }
             do {
-                let pending = try await command.decide(inputs)
+                var current = inputs
+                current.streamVersion = streamVersion
+                let pending = try await command.decide(current)
                 let proposed = try mint(pending, context: command.context)
-                inputs.streamVersion = (inputs.streamVersion ?? -1) + Int64(pending.count)
-                unapplied.append((pending, proposed.map(\.id), command.context.actor))
-                if let party = command.party { unappliedParties.insert(party) } else { everyoneNeedsThem = true }
-                decided.accepted.append((index, proposed, inputs.streamVersion))
+                streamVersion = (streamVersion ?? -1) + Int64(pending.count)
+                if !pending.isEmpty {
+                    decidedAny = true
+                    // A command for the whole process makes every later one wait for its events.
+                    if let party = command.party { parties.insert(party) } else { deferAll = true }
+                }
+                decided.accepted.append((index, proposed, streamVersion))
             } catch {
                 decided.refusals.append((index, error))
             }

@@ -36,7 +36,7 @@ public struct PayloadRedaction: Codable, Hashable, Sendable {
     /// Ids are written in lower case, as everywhere in the log and its exports.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(event.uuidString.lowercased(), forKey: .event)
+        try c.encode(event.lowercaseText, forKey: .event)
         try c.encode(position, forKey: .position)
         try c.encode(type, forKey: .type)
         try c.encode(paths, forKey: .paths)

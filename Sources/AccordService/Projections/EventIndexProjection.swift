@@ -6,11 +6,16 @@ import AccordEventStore
 public struct EventIndexProjection: SQLProjection {
     public let name = "event-index"
 
-    public init() {}
+    /// The domain log's decoded payloads (nil: each event is decoded here).
+    let decoded: DecodedEvents?
+
+    public init(decoded: DecodedEvents? = nil) {
+        self.decoded = decoded
+    }
 
     public func apply(_ events: [RecordedEvent], in connection: any SQLConnection) throws {
         for event in events {
-            guard let envelope = try? EventCodec.envelope(event) else { continue }
+            guard let envelope = try? (decoded.map { try $0.envelope(event) } ?? EventCodec.envelope(event)) else { continue }
             let (process, party) = Self.keys(of: envelope.event)
             guard process != nil || party != nil else { continue }
             try connection.execute(
