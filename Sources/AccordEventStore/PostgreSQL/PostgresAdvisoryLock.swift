@@ -13,7 +13,7 @@ public final class PostgresAdvisoryLock: Sendable {
     public init(conninfo: String, key: Int64) {
         self.key = key
         let queue = self.queue
-        thread = DatabaseThreads(name: "accord-postgres-leader", count: 1) { _ in
+        thread = DatabaseThreads(name: "pg-leader", count: 1) { _ in
             let connection = PGConnection(conninfo: conninfo)
             while let job = queue.takeOne() { job(.success(connection)) }
             connection.disconnect()

@@ -12,7 +12,7 @@ public final class PostgresDatabase: SQLDatabase {
     init(conninfo: String, poolSize: Int) {
         self.conninfo = conninfo
         let queue = self.queue
-        threads = DatabaseThreads(name: "accord-postgres", count: max(1, poolSize)) { _ in
+        threads = DatabaseThreads(name: "pg-pool", count: max(1, poolSize)) { _ in
             let connection = PGConnection(conninfo: conninfo)
             while let job = queue.takeOne() { job(.success(connection)) }
             connection.disconnect()

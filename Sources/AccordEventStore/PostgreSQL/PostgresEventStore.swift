@@ -74,7 +74,7 @@ public final class PostgresEventStore: EventStore {
         }
         let appender = PostgresAppender(conninfo: conninfo, clock: clock, signal: signal)
         let appendQueue = JobQueue<PendingAppend>()
-        let appenderThread = DatabaseThreads(name: "accord-postgres-appender", count: 1) { _ in
+        let appenderThread = DatabaseThreads(name: "pg-appender", count: 1) { _ in
             appender.serve(appendQueue)
         }
         return PostgresEventStore(

@@ -26,7 +26,7 @@ final class PostgresListener: Sendable {
         }
         let stop = descriptors[0]
         stopPipe = (descriptors[0], descriptors[1])
-        thread = DatabaseThreads(name: "accord-postgres-listener", count: 1) { _ in
+        thread = DatabaseThreads(name: "pg-listener", count: 1) { _ in
             Self.listen(conninfo: conninfo, signal: signal, logger: logger, stop: stop)
         }
     }

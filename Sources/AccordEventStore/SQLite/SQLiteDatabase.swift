@@ -24,7 +24,7 @@ public final class SQLiteDatabase: SQLDatabase {
     /// appends that reach the writer.
     init(path: String, options: SQLiteOptions, appender: SQLiteAppender) async throws {
         let writerQueue = JobQueue<WriterJob>()
-        let writerThread = DatabaseThreads(name: "accord-sqlite-writer", count: 1) { _ in
+        let writerThread = DatabaseThreads(name: "sqlite-writer", count: 1) { _ in
             Self.serveWrites(path: path, options: options, queue: writerQueue, appender: appender)
         }
         do {
@@ -40,7 +40,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         let readerQueue = JobQueue<ConnectionJob<SQLiteConnection>>()
         // Readers open lazily on their first job: the writer has created the file and switched it to WAL by then.
-        readerThreads = DatabaseThreads(name: "accord-sqlite-reader", count: max(1, options.readerCount)) { _ in
+        readerThreads = DatabaseThreads(name: "sqlite-reader", count: max(1, options.readerCount)) { _ in
             Self.serveReads(path: path, options: options, queue: readerQueue)
         }
         self.path = path
