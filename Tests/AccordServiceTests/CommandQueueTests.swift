@@ -65,4 +65,50 @@ struct CommandQueueTests {
             #expect(state.steps.count == 5)
         }
     }
+
+    @Test("a command on the whole process waits for the steps before it, and the steps behind it wait for it", arguments: Backend.allCases)
+    func wholeProcessCommandInAGroup(_ backend: Backend) async throws {
+        try await withService(backend) { service in
+            try await service.loadReferenceData()
+            let (id, _) = try await openAccession(service)
+            let gate = AsyncStream<Void>.makeStream()
+            let leader = Task {
+                await service.commands.run(aggregate: .process(id), context: CommandContext(actor: officer)) { _ in
+                    for await _ in gate.stream { break }
+                    return []
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let at = Instant(iso8601: "2022-07-06T12:00:00Z")
+            func step(_ party: String) -> ProcessCommand {
+                .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!), occurredAt: at)
+            }
+            // Arrival order: DE's step, the closing, FR's step.
+            let commands: [ProcessCommand] = [step("DE"), .close(process: id, note: "enough", occurredAt: at), step("FR")]
+            var waiting: [Task<Result<CommandOutcome, ServiceError>, Never>] = []
+            for command in commands {
+                waiting.append(Task {
+                    do { return .success(try await service.commands.execute(command, context: CommandContext(actor: officer))) }
+                    catch { return .failure(ServiceError.wrap(error)) }
+                })
+                try await Task.sleep(for: .milliseconds(30))
+            }
+            gate.continuation.yield()
+            gate.continuation.finish()
+            _ = await leader.value
+            var outcomes: [Result<CommandOutcome, ServiceError>] = []
+            for task in waiting { outcomes.append(await task.value) }
+
+            let stepped = try outcomes[0].get()
+            let closed = try outcomes[1].get()
+            #expect(try #require(closed.recorded.first).position > stepped.recorded[0].position)
+            // FR's step came after the closing: refused on the closed process, not recorded before it.
+            guard case .failure(.domain(.processClosed)) = outcomes[2] else {
+                Issue.record("FR's step after the closing: \(outcomes[2])")
+                return
+            }
+            let state = try #require(await service.log.process(id))
+            #expect(state.steps.count == 1)
+        }
+    }
 }

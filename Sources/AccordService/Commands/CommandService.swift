@@ -43,8 +43,9 @@ public struct CommandOutcome: Sendable, Hashable {
 /// concurrency check on the aggregate's stream, and waits until the in-memory log has them (read-your-writes).
 ///
 /// Commands on one stream queue in this process (they would only race each other's version checks); the first
-/// in line decides every command waiting behind it in turn, each on the state the earlier ones leave, and
-/// appends all their events at once: one commit for a burst of steps on one process instead of one each.
+/// in line decides the commands waiting behind it — those that do not need each other's events: different
+/// parties' steps and ballots — and appends all their events at once: one commit for a burst of steps on one
+/// process instead of one each. The others wait for the next group.
 /// Across processes (several servers) the store's expected-version check decides.
 public struct CommandService: Sendable {
     public let log: DomainLog
@@ -115,9 +116,9 @@ public struct CommandService: Sendable {
         }
     }
 
-    /// Decides the commands in turn, each on the state the ones before it leave, and appends the events of all
-    /// that were accepted in one append; a refused command adds nothing and stops no other. Returns each
-    /// command's outcome, in order; nil for a command deferred to the next group (see `decide`).
+    /// Decides the commands in turn (see `decide`) and appends the events of all that were accepted in one append;
+    /// a refused command adds nothing and stops no other. Returns each command's outcome, in order; nil for a
+    /// command deferred to the next group.
     private func decideAndAppend(_ group: [QueuedCommand], aggregate: AggregateKey, stream: StreamName) async -> [Result<CommandOutcome, any Error>?] {
         let process: ProcessID? = if case .process(let id) = aggregate { id } else { nil }
         var results = [Result<CommandOutcome, any Error>?](repeating: nil, count: group.count)
@@ -245,7 +246,7 @@ public struct CommandService: Sendable {
         var streamVersion = inputs.streamVersion
         var parties: Set<PartyCode> = []  // with events decided in this group, or a command deferred
         var decidedAny = false            // events decided in this group
-        var deferAll = false              // a command that needs every earlier event was deferred
+        var deferAll = false              // a whole-process command decided with events, or deferred: the rest wait
         for (index, command) in group.enumerated() where answered[index] == nil {
             if let request = command.context.idempotencyNamespace, let replay = inputs.replays[request] {
                 decided.replays.append((index, replay))
