@@ -7,21 +7,41 @@ import Testing
 
 @Suite("Command queue")
 struct CommandQueueTests {
+    /// Sends `commands` one after the other while a leader holds the lead on `id`'s stream (until a gate opens),
+    /// so that they queue behind it in this order; then lets the leader go and returns their outcomes, in order.
+    static func queuedBehindBusyLeader(_ commands: [ProcessCommand], on id: ProcessID, _ service: AccordService) async throws
+        -> [Result<CommandOutcome, ServiceError>]
+    {
+        let gate = AsyncStream<Void>.makeStream()
+        let leader = Task {
+            await service.commands.run(aggregate: .process(id), context: CommandContext(actor: officer)) { _ in
+                for await _ in gate.stream { break }
+                return []
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        var waiting: [Task<Result<CommandOutcome, ServiceError>, Never>] = []
+        for command in commands {
+            waiting.append(Task {
+                do { return .success(try await service.commands.execute(command, context: CommandContext(actor: officer))) }
+                catch { return .failure(ServiceError.wrap(error)) }
+            })
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        gate.continuation.yield()
+        gate.continuation.finish()
+        _ = await leader.value
+        var outcomes: [Result<CommandOutcome, ServiceError>] = []
+        for task in waiting { outcomes.append(await task.value) }
+        return outcomes
+    }
+
     @Test("commands queued behind a busy leader are decided together; a party's next command waits for the next group, in order",
           arguments: Backend.allCases)
     func groupInArrivalOrder(_ backend: Backend) async throws {
         try await withService(backend) { service in
             try await service.loadReferenceData()
             let (id, _) = try await openAccession(service)
-            // A command that holds the lead until the gate opens, so that the others queue behind it.
-            let gate = AsyncStream<Void>.makeStream()
-            let leader = Task {
-                await service.commands.run(aggregate: .process(id), context: CommandContext(actor: officer)) { _ in
-                    for await _ in gate.stream { break }
-                    return []
-                }
-            }
-            try await Task.sleep(for: .milliseconds(100))
             func step(_ party: String, _ stage: String) -> ProcessCommand {
                 .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID(stage)!),
                             occurredAt: Instant(iso8601: "2022-07-06T12:00:00Z"))
@@ -30,19 +50,7 @@ struct CommandQueueTests {
             // approval (refused, in the next group too).
             let commands = [step("DE", "signed"), step("DE", "parliament-approved"), step("FR", "signed"),
                             step("FR", "instrument-deposited"), step("DE", "instrument-deposited"), step("IT", "signed")]
-            var waiting: [Task<Result<CommandOutcome, ServiceError>, Never>] = []
-            for command in commands {
-                waiting.append(Task {
-                    do { return .success(try await service.commands.execute(command, context: CommandContext(actor: officer))) }
-                    catch { return .failure(ServiceError.wrap(error)) }
-                })
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            gate.continuation.yield()
-            gate.continuation.finish()
-            _ = await leader.value
-            var outcomes: [Result<CommandOutcome, ServiceError>] = []
-            for task in waiting { outcomes.append(await task.value) }
+            let outcomes = try await Self.queuedBehindBusyLeader(commands, on: id, service)
 
             let recorded = outcomes.compactMap { try? $0.get() }
             #expect(recorded.count == 5)
@@ -71,33 +79,13 @@ struct CommandQueueTests {
         try await withService(backend) { service in
             try await service.loadReferenceData()
             let (id, _) = try await openAccession(service)
-            let gate = AsyncStream<Void>.makeStream()
-            let leader = Task {
-                await service.commands.run(aggregate: .process(id), context: CommandContext(actor: officer)) { _ in
-                    for await _ in gate.stream { break }
-                    return []
-                }
-            }
-            try await Task.sleep(for: .milliseconds(100))
             let at = Instant(iso8601: "2022-07-06T12:00:00Z")
             func step(_ party: String) -> ProcessCommand {
                 .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!), occurredAt: at)
             }
             // Arrival order: DE's step, the closing, FR's step.
             let commands: [ProcessCommand] = [step("DE"), .close(process: id, note: "enough", occurredAt: at), step("FR")]
-            var waiting: [Task<Result<CommandOutcome, ServiceError>, Never>] = []
-            for command in commands {
-                waiting.append(Task {
-                    do { return .success(try await service.commands.execute(command, context: CommandContext(actor: officer))) }
-                    catch { return .failure(ServiceError.wrap(error)) }
-                })
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            gate.continuation.yield()
-            gate.continuation.finish()
-            _ = await leader.value
-            var outcomes: [Result<CommandOutcome, ServiceError>] = []
-            for task in waiting { outcomes.append(await task.value) }
+            let outcomes = try await Self.queuedBehindBusyLeader(commands, on: id, service)
 
             let stepped = try outcomes[0].get()
             let closed = try outcomes[1].get()
