@@ -44,7 +44,7 @@ public final class DecodedEvents: Sendable {
     }
 
     /// Decodes the event and keeps its payload for the readers that follow.
-    public func decode(_ event: RecordedEvent) throws -> DomainEnvelope? {
+    func decode(_ event: RecordedEvent) throws -> DomainEnvelope? {
         let decoded = try EventCodec.domainEvent(event)
         let index = slot(of: event.position)
         let kept = Slot(position: event.position, type: event.type, schemaVersion: event.schemaVersion,
