@@ -42,10 +42,7 @@ struct CommandQueueTests {
         try await withService(backend) { service in
             try await service.loadReferenceData()
             let (id, _) = try await openAccession(service)
-            func step(_ party: String, _ stage: String) -> ProcessCommand {
-                .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID(stage)!),
-                            occurredAt: Instant(iso8601: "2022-07-06T12:00:00Z"))
-            }
+            func step(_ party: String, _ stage: String) -> ProcessCommand { accessionStep(id, party, stage, at: "2022-07-06T12:00:00Z") }
             // DE's approval needs its signature (the next group decides it on the log); FR's deposit skips its
             // approval (refused, in the next group too).
             let commands = [step("DE", "signed"), step("DE", "parliament-approved"), step("FR", "signed"),
@@ -80,9 +77,7 @@ struct CommandQueueTests {
             try await service.loadReferenceData()
             let (id, _) = try await openAccession(service)
             let at = Instant(iso8601: "2022-07-06T12:00:00Z")
-            func step(_ party: String) -> ProcessCommand {
-                .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!), occurredAt: at)
-            }
+            func step(_ party: String) -> ProcessCommand { accessionStep(id, party, at: "2022-07-06T12:00:00Z") }
             // Arrival order: DE's step, the closing, FR's step.
             let commands: [ProcessCommand] = [step("DE"), .close(process: id, note: "enough", occurredAt: at), step("FR")]
             let outcomes = try await Self.queuedBehindBusyLeader(commands, on: id, service)

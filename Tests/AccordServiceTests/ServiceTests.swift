@@ -34,6 +34,23 @@ func openAccession(_ service: AccordService) async throws -> (ProcessID, Int64) 
     return (id, try #require(opened.version))
 }
 
+/// A step of `party` at `stage` on the accession protocol `id` (signed, on 5 July 2022, unless said).
+func accessionStep(_ id: ProcessID, _ party: String, _ stage: String = "signed", at instant: String = "2022-07-05T12:00:00Z") -> ProcessCommand {
+    .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID(stage)!), occurredAt: Instant(iso8601: instant))
+}
+
+/// Sixteen allies sign the accession protocol `id` all at once, through `services` in turn.
+let signingAllies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
+func signAllAtOnce(_ id: ProcessID, through services: [AccordService]) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (index, ally) in signingAllies.enumerated() {
+            let service = services[index % services.count]
+            group.addTask { _ = try await service.commands.execute(accessionStep(id, ally), context: CommandContext(actor: officer)) }
+        }
+        try await group.waitForAll()
+    }
+}
+
 /// Runs `body` with two started services on one fresh database of `backend`: two server instances, each with its
 /// own store connection and domain log (the second registers no templates: the first did).
 func withTwoInstances(_ backend: Backend, _ body: (AccordService, AccordService) async throws -> Void) async throws {
@@ -118,34 +135,21 @@ struct ServiceTests {
         try await withService(backend) { service in
             try await service.loadReferenceData()
             let (id, _) = try await openAccession(service)
-            let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for ally in allies {
-                    group.addTask {
-                        _ = try await service.commands.execute(
-                            .recordStep(process: id, step: StepContent(party: PartyCode(ally)!, stage: StageID("signed")!),
-                                        occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z")),
-                            context: CommandContext(actor: officer))
-                    }
-                }
-                try await group.waitForAll()
-            }
+            let allies = signingAllies
+            try await signAllAtOnce(id, through: [service])
             let state = try #require(await service.log.process(id))
             #expect(state.steps.count == allies.count)
             #expect(state.streamVersion == Int64(allies.count))
         }
     }
 
-    @Test("commands queued on one process are decided in turn on what the earlier ones leave: a refusal stops no other, a pinned version holds once",
+    @Test("commands queued on one process: a refusal stops no other, each caller gets the version its step made, a pinned version holds once",
           arguments: Backend.allCases)
     func queuedCommandsOnOneProcess(_ backend: Backend) async throws {
         try await withService(backend) { service in
             try await service.loadReferenceData()
             let (id, openingVersion) = try await openAccession(service)
-            func step(_ party: String) -> ProcessCommand {
-                .recordStep(process: id, step: StepContent(party: PartyCode(party)!, stage: StageID("signed")!),
-                            occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z"))
-            }
+            func step(_ party: String) -> ProcessCommand { accessionStep(id, party) }
             enum Kind { case plain, unknownParty, pinned }
             let requests: [(String, Kind)] = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS"].map { ($0, .plain) }
                 + ["ZZ", "ZY", "ZX"].map { ($0, .unknownParty) } + ["US", "GB"].map { ($0, .pinned) }
@@ -222,19 +226,8 @@ struct ServiceTests {
             try await first.loadReferenceData()
             let (id, _) = try await openAccession(first)
             try await second.log.synchronize()
-            let allies = ["BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FR", "DE", "GR", "HU", "IS", "IT", "LV", "LT", "LU"]
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, ally) in allies.enumerated() {
-                    let service = index % 2 == 0 ? first : second
-                    group.addTask {
-                        _ = try await service.commands.execute(
-                            .recordStep(process: id, step: StepContent(party: PartyCode(ally)!, stage: StageID("signed")!),
-                                        occurredAt: Instant(iso8601: "2022-07-05T12:00:00Z")),
-                            context: CommandContext(actor: officer))
-                    }
-                }
-                try await group.waitForAll()
-            }
+            let allies = signingAllies
+            try await signAllAtOnce(id, through: [first, second])
             for service in [first, second] {
                 try await service.log.synchronize()
                 let state = try #require(await service.log.process(id))
@@ -242,6 +235,24 @@ struct ServiceTests {
                 #expect(Set(state.steps.values.map(\.current.content.party.rawValue)) == Set(allies))
                 #expect(state.streamVersion == Int64(allies.count))
             }
+        }
+    }
+
+    @Test("a following log takes in another instance's events without being asked: on PostgreSQL by its notification, on SQLite by its poll each second",
+          arguments: Backend.allCases)
+    func followsAnotherInstance(_ backend: Backend) async throws {
+        try await withTwoInstances(backend) { first, second in
+            try await first.loadReferenceData()
+            let (id, _) = try await openAccession(first)
+            try await signAllAtOnce(id, through: [first])
+            let head = try await first.store.headPosition()
+            let clock = ContinuousClock()
+            let start = clock.now
+            while await second.log.position < head, clock.now - start < .seconds(20) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(await second.log.position == head)
+            #expect(await second.log.process(id)?.steps.count == signingAllies.count)
         }
     }
 

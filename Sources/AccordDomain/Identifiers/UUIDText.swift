@@ -2,8 +2,9 @@ import Foundation
 
 /// UUIDs as text, by hand: on Linux, Foundation's `uuidString` formats with `snprintf` and `UUID(uuidString:)`
 /// parses with `sscanf` — a few microseconds each, and every identifier of every event payload, notification and
-/// response passes through them (1.7 % of a recorded step's CPU before this). Same forms as Foundation: 36
-/// characters, hyphens after the 8th, 12th, 16th and 20th hex digit, either case.
+/// response passes through them (1.7 % of a recorded step's CPU before this). The canonical form only: 36
+/// characters, hyphens after the 8th, 12th, 16th and 20th hex digit, either case — stricter than Foundation's
+/// `sscanf`, which lets a space or a sign stand in a byte and a stray last character pass.
 extension UUID {
     /// The canonical lower-case text, e.g. `6f1c2a4e-0b7d-4c1e-9a51-2d7f3e8a9b01`.
     public var lowercaseText: String {
@@ -12,7 +13,7 @@ extension UUID {
             String(unsafeUninitializedCapacity: 36) { out in
                 var at = 0
                 for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                    if Self.hyphenBefore(byte: index) {
                         out[at] = UInt8(ascii: "-")
                         at += 1
                     }
@@ -35,13 +36,16 @@ extension UUID {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// 8-4-4-4-12: a hyphen comes before the 5th, 7th, 9th and 11th byte.
+    private static func hyphenBefore(byte index: Int) -> Bool { index == 4 || index == 6 || index == 8 || index == 10 }
+
     private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> UUID? {
         guard utf8.count == 36 else { return nil }
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let complete = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
             var at = 0
             for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
+                if hyphenBefore(byte: index) {
                     guard utf8[at] == UInt8(ascii: "-") else { return false }
                     at += 1
                 }

@@ -290,8 +290,8 @@ public struct CommandService: Sendable {
     }
 }
 
-/// What a command is decided on, taken from the domain log in one step, then carried forward over the
-/// commands decided before it in the same group.
+/// What a command is decided on, taken from the domain log in one step. A group counts the stream's version
+/// on over the commands it decides; a batch also applies its earlier commands' events (`apply`).
 struct DecisionInputs: Sendable {
     var registry: Registry
     /// The process the command concerns (nil: not a process command, or no such process yet).
@@ -305,7 +305,7 @@ struct DecisionInputs: Sendable {
     var replays: [String: CommandOutcome] = [:]
 
     /// The `If-Match` check: the process exists and its stream is at `expected` (nil: any version). The version
-    /// is the group's count, as the process may not have other parties' events applied yet.
+    /// is the group's count, as the process does not have the group's earlier events applied.
     func requireVersion(_ expected: Int64?, of id: ProcessID) throws(ServiceError) {
         guard let expected else { return }
         guard process != nil, let current = streamVersion else { throw .notFound("process \(id)") }

@@ -6,16 +6,16 @@ import AccordEventStore
 public struct EventIndexProjection: SQLProjection {
     public let name = "event-index"
 
-    /// The domain log's decoded payloads (nil: each event is decoded here).
-    let decoded: DecodedEvents?
+    /// The domain log's decoded payloads.
+    let decoded: DecodedEvents
 
-    public init(decoded: DecodedEvents? = nil) {
+    public init(decoded: DecodedEvents) {
         self.decoded = decoded
     }
 
     public func apply(_ events: [RecordedEvent], in connection: any SQLConnection) throws {
         for event in events {
-            guard let envelope = try? (decoded.map { try $0.envelope(event) } ?? EventCodec.envelope(event)) else { continue }
+            guard let envelope = try? decoded.envelope(event) else { continue }
             let (process, party) = Self.keys(of: envelope.event)
             guard process != nil || party != nil else { continue }
             try connection.execute(

@@ -20,6 +20,18 @@ extension EventStoreContract {
         }
     }
 
+    @Test("the known head follows this instance's appends and is never ahead of the log", arguments: Backend.allCases)
+    func knownHead(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            #expect(store.knownHead == (try await store.headPosition()))
+            for count in [1, 3, 2] {
+                let result = try await store.append(to: stream("s"), expectedVersion: .any, events: (0..<count).map { _ in proposed() })
+                #expect(store.knownHead == result.lastPosition)
+                #expect(store.knownHead == (try await store.headPosition()))
+            }
+        }
+    }
+
     @Test("a subscription catches up, then follows new events as they are committed", arguments: Backend.allCases)
     func subscriptionFollows(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
